@@ -1,0 +1,1 @@
+"""The shipped activities: one module and one class each, described in `descriptors/`."""

@@ -1,0 +1,113 @@
+"""Get Object: read an object into a document whose content streams from S3."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from marshmallow import fields, validate
+
+from s3_connector.connector.activity import SourceActivity
+from s3_connector.connector.documents import Document
+from s3_connector.connector.fields import ObjectKey, describe
+
+from .common import BucketSettings, etag, split_key, sse_c_key_field, sse_params, timestamp
+
+RANGE_PATTERN = r"^bytes=(\d+-\d*|-\d+)$"
+
+
+class GetObjectSettings(BucketSettings):
+    key = ObjectKey(
+        required=True,
+        metadata=describe("Key", "Key of the object to read.", group="object", dynamic=True),
+    )
+    version_id = fields.String(
+        validate=validate.Length(min=1, max=1024),
+        metadata=describe(
+            "Version ID",
+            "Version to read, in a versioned bucket; the latest when empty.",
+            group="object",
+            dynamic=True,
+        ),
+    )
+    range = fields.String(
+        validate=validate.Regexp(
+            RANGE_PATTERN, error="must be a byte range such as bytes=0-1023, bytes=100- or bytes=-500"
+        ),
+        metadata=describe(
+            "Range",
+            "Part of the object to read, as an HTTP byte range: bytes=first-last.",
+            group="options",
+        ),
+    )
+    sse_c_key = sse_c_key_field(
+        "Key (base64 of 32 bytes) the object was encrypted with, for SSE-C objects."
+    )
+
+
+class GetObject(SourceActivity):
+    id = "get_object"
+    name = "Get Object"
+    description = (
+        "Reads an object (source). The content streams into the output document; "
+        "without an output document, the response carries it inline as `content`."
+    )
+    Settings = GetObjectSettings
+    writes = (
+        "bucket", "key", "folder", "file_name", "content_type", "version_id", "region",
+    )
+    response = {
+        "type": "object",
+        "properties": {
+            "bucket": {"type": "string"},
+            "key": {"type": "string"},
+            "folder": {"type": "string"},
+            "file_name": {"type": "string"},
+            "size": {"type": "integer"},
+            "content_type": {"type": "string"},
+            "etag": {"type": "string"},
+            "version_id": {"type": ["string", "null"]},
+            "last_modified": {"type": "string"},
+            "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
+            "region": {"type": "string"},
+            "content_range": {"type": ["string", "null"]},
+            "content": {"description": "Inline content: JSON, text or base64"},
+            "content_format": {"enum": ["json", "text", "base64"]},
+        },
+        "required": ["bucket", "key", "size", "content_type", "etag", "last_modified", "metadata"],
+    }
+    permissions = (
+        {"action": "s3:GetObject", "resource": "object"},
+        {"action": "s3:GetObjectVersion", "resource": "object", "when": "version_id"},
+    )
+
+    def run(self, document: Document, settings: dict[str, Any]) -> Iterator[Document]:
+        bucket, key = settings["bucket"], settings["key"]
+        request: dict[str, Any] = {"Bucket": bucket, "Key": key, **sse_params(settings)}
+        if settings.get("version_id"):
+            request["VersionId"] = settings["version_id"]
+        if settings.get("range"):
+            request["Range"] = settings["range"]
+        response, region = self.connection.regions.call(
+            bucket,
+            settings.get("region"),
+            lambda client: client.get_object(**request),
+            name="GetObject",
+            target=f"s3://{bucket}/{key}",
+        )
+        yield Document(
+            {
+                "bucket": bucket,
+                "key": key,
+                **split_key(key),
+                "size": response.get("ContentLength"),
+                "content_type": response.get("ContentType") or "application/octet-stream",
+                "etag": etag(response.get("ETag")),
+                "version_id": response.get("VersionId"),
+                "last_modified": timestamp(response.get("LastModified")),
+                "metadata": response.get("Metadata", {}),
+                "region": region,
+                "content_range": response.get("ContentRange"),
+            },
+            response["Body"],
+        )

@@ -1,0 +1,138 @@
+"""Reading input documents and writing response documents and content for `s3c run`."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+from typing import Any, TextIO
+
+from s3_connector.connector.documents import Document, inline_content
+from s3_connector.connector.errors import InvalidInput, translate
+from s3_connector.connector.streaming_json import write_json
+
+CHUNK = 1024 * 1024
+
+
+def read_json_file(path: str, field: str) -> dict[str, Any]:
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path} ({exc.strerror})", field=field) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            f"{path} is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})",
+            field=field,
+        ) from None
+    if not isinstance(data, dict):
+        raise InvalidInput(f"{path} must hold a JSON object", field=field)
+    return data
+
+
+def parse_parameter(text: str) -> tuple[str, Any]:
+    """`NAME=VALUE`; the value is parsed as JSON when it is valid JSON, else kept a string."""
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise InvalidInput(f"'{text}' must be NAME=VALUE", field="-p")
+    try:
+        return name, json.loads(value)
+    except ValueError:
+        return name, value
+
+
+def input_documents(path: str | None) -> list[Document] | None:
+    """No input, one document per file under a directory, one file, or stdin (`-`)."""
+    if path is None:
+        return None
+    if path == "-":
+        return [Document({}, sys.stdin.buffer)]
+    source = Path(path)
+    if source.is_dir():
+        files = sorted(p for p in source.rglob("*") if p.is_file())
+        return [Document.from_path(p, p.relative_to(source).as_posix()) for p in files]
+    if source.is_file():
+        return [Document.from_path(source)]
+    raise InvalidInput(f"{path} does not exist", field="--input")
+
+
+class Output:
+    """Where response documents go (stdout, JSON lines) and where content goes."""
+
+    def __init__(self, target: str | None):
+        self.target = target
+        self.lines: TextIO = sys.stderr if target == "-" else sys.stdout
+        self.directory = target not in (None, "-") and (
+            Path(target).is_dir() or target.endswith(("/", os.sep))
+        )
+        self._written_file = False
+
+    def emit(self, document: Document) -> None:
+        properties = document.properties
+        if document.has_content:
+            if self.target is None:
+                properties = {**properties, **inline_content(document)}
+            else:
+                properties = {**properties, "output": self._write_content(document)}
+        write_json(properties, self.lines)
+        self.lines.write("\n")
+        self.lines.flush()
+
+    def _write_content(self, document: Document) -> str:
+        if self.target == "-":
+            self._copy(document, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+            return "-"
+        if self.directory:
+            destination = Path(self.target) / _safe_relative(document)
+        elif self._written_file:
+            raise InvalidInput(
+                "names one file but the run produced several documents; give a directory",
+                field="--output",
+            )
+        else:
+            destination = Path(self.target)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=destination.parent, prefix=".s3c-")
+        try:
+            with os.fdopen(handle, "wb") as sink:
+                self._copy(document, sink)
+            os.replace(temporary, destination)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+        self._written_file = True
+        return str(destination)
+
+    @staticmethod
+    def _copy(document: Document, sink) -> None:
+        try:
+            with document.open() as stream:
+                shutil.copyfileobj(stream, sink, CHUNK)
+        except OSError:
+            raise
+        except Exception as exc:
+            raise translate(
+                exc, operation="reading", target=str(document.properties.get("key", ""))
+            ) from None
+
+
+def _safe_relative(document: Document) -> PurePosixPath:
+    name = str(document.properties.get("key") or document.properties.get("file_name") or "")
+    parts = [part for part in PurePosixPath(name).parts if part not in ("/", "")]
+    if not parts or any(part == ".." for part in parts):
+        raise InvalidInput(f"key '{name}' cannot be written under a directory", field="--output")
+    return PurePosixPath(*parts)
+
+
+def documents_out(documents: Iterator[Document], output: Output) -> int:
+    count = 0
+    for document in documents:
+        output.emit(document)
+        count += 1
+    return count

@@ -1,0 +1,91 @@
+"""The `s3c` command line: descriptors, connection test, run, and the embedded server."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+
+from s3_connector.connector.connection import Connection
+from s3_connector.connector.errors import ConnectorError, InvalidInput
+
+from .descriptors_command import descriptors
+from .local_command import local
+from .run_command import run
+
+EXIT_UNEXPECTED = 1
+
+
+def load_connection(path: str | None) -> Connection:
+    """The connection from a JSON file, or the default chain and AWS_* variables."""
+    from .io import read_json_file
+
+    if path is None:
+        return Connection.from_environment()
+    settings = read_json_file(path, "connection")
+    try:
+        return Connection(settings)
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message, field=f"connection.{exc.field}") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="s3-connector", prog_name="s3c")
+def cli() -> None:
+    """Amazon S3 connector: try activities locally, inspect descriptors, run a local S3."""
+
+
+@cli.group()
+def connection() -> None:
+    """Check a connection."""
+
+
+@connection.command("test")
+@click.option("-c", "--connection", "connection_file", metavar="CONN.json",
+              help="Connection settings (default: the AWS default chain and AWS_* variables).")
+@click.option("--bucket", help="Check this bucket (HeadBucket) instead of listing buckets.")
+def connection_test(connection_file: str | None, bucket: str | None) -> None:
+    """Check the credentials and that S3 answers; print the result as JSON."""
+    result = load_connection(connection_file).test(bucket)
+    click.echo(json.dumps(result))
+    if not result["ok"]:
+        codes = {"not_found": 3, "access_denied": 3, "transient": 4, "invalid_input": 2}
+        sys.exit(codes.get(result["error"], EXIT_UNEXPECTED))
+
+
+cli.add_command(descriptors)
+cli.add_command(run)
+cli.add_command(local)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: one-line errors and the documented exit codes, never a traceback."""
+    try:
+        code = cli.main(args=argv, prog_name="s3c", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.UsageError as exc:
+        hint = f" (see 's3c {exc.ctx.command_path.partition(' ')[2]} --help')".replace(
+            "s3c  ", "s3c ") if exc.ctx else ""
+        click.echo(f"error: {exc.format_message()}{hint}", err=True)
+        code = 2
+    except click.ClickException as exc:
+        click.echo(f"error: {exc.format_message()}", err=True)
+        code = exc.exit_code
+    except click.Abort:
+        click.echo("aborted", err=True)
+        code = 130
+    except ConnectorError as exc:
+        click.echo(f"error: {exc}", err=True)
+        code = exc.exit_code
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 1
+    except Exception as exc:
+        if os.environ.get("S3C_DEBUG"):
+            raise
+        click.echo(f"error: unexpected {type(exc).__name__}: {exc}", err=True)
+        code = EXIT_UNEXPECTED
+    sys.exit(code or 0)

@@ -1,0 +1,1 @@
+"""The connector's runtime: connection, documents, descriptors catalogue and host harness."""

@@ -1,0 +1,387 @@
+"""The S3 connection: validated settings, credentials and one reused client per region."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.credentials import (
+    AssumeRoleCredentialFetcher,
+    DeferredRefreshableCredentials,
+)
+from botocore.exceptions import BotoCoreError, ClientError
+from botocore.session import Session as BotocoreSession
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from . import settings as settings_loader
+from .errors import ConnectorError, InvalidInput, translate
+from .fields import BucketName, RegionName, SecretString, describe, when
+from .regions import RegionResolver
+from .secrets import reveal
+
+POOL_SIZE = 64
+"""HTTP connections per client: the harness runs up to 8 documents at once, each with up to
+8 transfer threads."""
+
+AUTH_METHODS = ("access_keys", "default_chain", "profile", "assume_role")
+
+
+class ConnectionSchema(Schema):
+    """Settings of an S3 connection; not tied to one bucket."""
+
+    auth = fields.String(
+        load_default="default_chain",
+        validate=validate.OneOf(AUTH_METHODS),
+        metadata=describe(
+            "Authentication",
+            "How the connector gets AWS credentials: access keys, the default credential "
+            "provider chain (environment, shared files, container or instance role), a named "
+            "profile, or an assumed role on top of keys or the default chain.",
+            group="authentication",
+        ),
+    )
+    access_key_id = fields.String(
+        validate=validate.Length(min=1, max=128),
+        metadata=describe(
+            "Access key ID",
+            "Access key of an IAM user. With assume_role, the keys that assume the role "
+            "(the default chain is used when empty).",
+            group="authentication",
+            condition=when("auth", "access_keys", "assume_role"),
+        ),
+    )
+    secret_access_key = SecretString(
+        validate=validate.Length(min=1),
+        metadata=describe(
+            "Secret access key",
+            "Secret key that goes with the access key ID.",
+            group="authentication",
+            secret=True,
+            condition=when("auth", "access_keys", "assume_role"),
+        ),
+    )
+    session_token = SecretString(
+        validate=validate.Length(min=1),
+        metadata=describe(
+            "Session token",
+            "Session token, for temporary credentials.",
+            group="authentication",
+            secret=True,
+            condition=when("auth", "access_keys", "assume_role"),
+        ),
+    )
+    profile = fields.String(
+        validate=validate.Length(min=1),
+        metadata=describe(
+            "Profile",
+            "Named profile from the shared AWS config and credentials files.",
+            group="authentication",
+            condition=when("auth", "profile"),
+        ),
+    )
+    role_arn = fields.String(
+        validate=validate.Regexp(
+            r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$",
+            error="must be an IAM role ARN such as arn:aws:iam::123456789012:role/name",
+        ),
+        metadata=describe(
+            "Role ARN",
+            "ARN of the IAM role to assume.",
+            group="authentication",
+            condition=when("auth", "assume_role"),
+        ),
+    )
+    external_id = fields.String(
+        validate=validate.Length(min=2, max=1224),
+        metadata=describe(
+            "External ID",
+            "External ID that the role's trust policy requires, if any.",
+            group="authentication",
+            condition=when("auth", "assume_role"),
+        ),
+    )
+    session_name = fields.String(
+        load_default="s3-connector",
+        validate=validate.Regexp(
+            r"^[\w+=,.@-]{2,64}$", error="must be 2 to 64 characters of letters, digits and +=,.@_-"
+        ),
+        metadata=describe(
+            "Session name",
+            "Name of the assumed-role session, as it shows in CloudTrail.",
+            group="authentication",
+            condition=when("auth", "assume_role"),
+        ),
+    )
+    duration_seconds = fields.Integer(
+        load_default=3600,
+        validate=validate.Range(min=900, max=43200),
+        metadata=describe(
+            "Session duration (s)",
+            "Lifetime of the assumed-role credentials; they are refreshed before they expire.",
+            group="authentication",
+            condition=when("auth", "assume_role"),
+        ),
+    )
+    region = RegionName(
+        metadata=describe(
+            "Default region",
+            "Region for requests that are not about one bucket, and the fallback when a "
+            "bucket's region cannot be detected. Defaults to AWS_REGION, AWS_DEFAULT_REGION "
+            "or us-east-1.",
+            group="endpoint",
+        ),
+    )
+    endpoint_url = fields.Url(
+        schemes={"http", "https"},
+        require_tld=False,
+        metadata=describe(
+            "Endpoint URL",
+            "Custom endpoint for S3-compatible servers (SeaweedFS, MinIO, Ceph...). Leave "
+            "empty for Amazon S3.",
+            group="endpoint",
+        ),
+    )
+    addressing_style = fields.String(
+        load_default="auto",
+        validate=validate.OneOf(("auto", "path", "virtual")),
+        metadata=describe(
+            "Addressing style",
+            "Bucket in the host name (virtual), in the path (path), or chosen by the SDK (auto).",
+            group="endpoint",
+        ),
+    )
+    verify_tls = fields.Boolean(
+        load_default=True,
+        metadata=describe(
+            "Verify TLS certificates",
+            "Check the server's TLS certificate. Turn off only for test servers.",
+            group="endpoint",
+        ),
+    )
+    connect_timeout = fields.Float(
+        load_default=10.0,
+        validate=validate.Range(min=0, max=600, min_inclusive=False),
+        metadata=describe(
+            "Connect timeout (s)", "Seconds to wait for a connection.", group="network"
+        ),
+    )
+    read_timeout = fields.Float(
+        load_default=60.0,
+        validate=validate.Range(min=0, max=3600, min_inclusive=False),
+        metadata=describe(
+            "Read timeout (s)", "Seconds to wait for data on an open connection.", group="network"
+        ),
+    )
+    max_attempts = fields.Integer(
+        load_default=5,
+        validate=validate.Range(min=1, max=20),
+        metadata=describe(
+            "Maximum attempts",
+            "Attempts per request, the first included, before a transient failure is reported.",
+            group="network",
+        ),
+    )
+    retry_mode = fields.String(
+        load_default="standard",
+        validate=validate.OneOf(("standard", "adaptive")),
+        metadata=describe(
+            "Retry mode",
+            "botocore's retry mode: standard, or adaptive (adds client-side rate limiting).",
+            group="network",
+        ),
+    )
+
+    @validates_schema
+    def _check_auth(self, data: dict, **_: Any) -> None:
+        auth = data.get("auth", "default_chain")
+        if auth == "access_keys":
+            for name in ("access_key_id", "secret_access_key"):
+                if not data.get(name):
+                    raise ValidationError("required when auth is access_keys", name)
+        if auth == "profile" and not data.get("profile"):
+            raise ValidationError("required when auth is profile", "profile")
+        if auth == "assume_role" and not data.get("role_arn"):
+            raise ValidationError("required when auth is assume_role", "role_arn")
+        if bool(data.get("access_key_id")) != bool(data.get("secret_access_key")):
+            missing = "secret_access_key" if data.get("access_key_id") else "access_key_id"
+            raise ValidationError("access_key_id and secret_access_key go together", missing)
+
+
+class Connection:
+    """A validated S3 connection; hands out one thread-safe boto3 client per region."""
+
+    def __init__(self, settings: Mapping[str, Any] | None = None):
+        self.settings = settings_loader.load(ConnectionSchema, settings or {})
+        self._lock = threading.Lock()
+        self._clients: dict[tuple[str, bool], Any] = {}
+        self._session: boto3.Session | None = None
+        self.regions = RegionResolver(self)
+
+    @classmethod
+    def from_environment(cls) -> Connection:
+        """The default chain with the standard AWS environment variables."""
+        return cls({"auth": "default_chain"})
+
+    @property
+    def default_region(self) -> str:
+        return (
+            self.settings.get("region")
+            or os.environ.get("AWS_REGION")
+            or os.environ.get("AWS_DEFAULT_REGION")
+            or "us-east-1"
+        )
+
+    @property
+    def endpoint_url(self) -> str | None:
+        return self.settings.get("endpoint_url") or None
+
+    def __repr__(self) -> str:
+        shown = {
+            name: self.settings[name]
+            for name in ("auth", "profile", "role_arn", "region", "endpoint_url")
+            if self.settings.get(name)
+        }
+        if self.settings.get("access_key_id"):
+            shown["access_key_id"] = self.settings["access_key_id"]
+        return f"Connection({shown})"
+
+    __str__ = __repr__
+
+    def session(self) -> boto3.Session:
+        with self._lock:
+            if self._session is None:
+                self._session = self._build_session()
+            return self._session
+
+    def _build_session(self) -> boto3.Session:
+        s = self.settings
+        auth = s["auth"]
+        if auth == "profile":
+            return boto3.Session(profile_name=s["profile"])
+        if s.get("access_key_id") and auth in ("access_keys", "assume_role"):
+            base = boto3.Session(
+                aws_access_key_id=s["access_key_id"],
+                aws_secret_access_key=reveal(s["secret_access_key"]),
+                aws_session_token=reveal(s.get("session_token")),
+            )
+        else:
+            base = boto3.Session()
+        if auth != "assume_role":
+            return base
+        return self._assume_role(base)
+
+    def _assume_role(self, base: boto3.Session) -> boto3.Session:
+        s = self.settings
+        extra = {"RoleSessionName": s["session_name"], "DurationSeconds": s["duration_seconds"]}
+        if s.get("external_id"):
+            extra["ExternalId"] = s["external_id"]
+        source = base.get_credentials()
+        if source is None:
+            raise InvalidInput("no credentials found to assume the role with", field="auth")
+        fetcher = AssumeRoleCredentialFetcher(
+            client_creator=base._session.create_client,
+            source_credentials=source,
+            role_arn=s["role_arn"],
+            extra_args=extra,
+        )
+        botocore_session = BotocoreSession()
+        botocore_session._credentials = DeferredRefreshableCredentials(
+            method="assume-role", refresh_using=fetcher.fetch_credentials
+        )
+        return boto3.Session(botocore_session=botocore_session)
+
+    def client_config(self, region: str) -> Config:
+        s = self.settings
+        options: dict[str, Any] = {}
+        if self.endpoint_url:
+            options.update(
+                request_checksum_calculation="when_required",
+                response_checksum_validation="when_required",
+            )
+        return Config(
+            region_name=region,
+            signature_version="s3v4",
+            s3={"addressing_style": s["addressing_style"]},
+            connect_timeout=s["connect_timeout"],
+            read_timeout=s["read_timeout"],
+            retries={"max_attempts": s["max_attempts"], "mode": s["retry_mode"]},
+            max_pool_connections=POOL_SIZE,
+            **options,
+        )
+
+    def client(self, region: str | None = None, *, create_only: bool = False):
+        """The S3 client for `region` (default region when None), created once and reused.
+
+        With `create_only`, every PutObject and CompleteMultipartUpload the client sends
+        carries `If-None-Match: *`, so a write never replaces an existing object.
+        """
+        region = region or self.default_region
+        key = (region, create_only)
+        client = self._clients.get(key)
+        if client is not None:
+            return client
+        session = self.session()
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                client = session.client(
+                    "s3",
+                    region_name=region,
+                    endpoint_url=self.endpoint_url,
+                    verify=self.settings["verify_tls"],
+                    config=self.client_config(region),
+                )
+                if create_only:
+                    for operation in ("PutObject", "CompleteMultipartUpload"):
+                        client.meta.events.register(
+                            f"before-parameter-build.s3.{operation}", _require_absent
+                        )
+                self._clients[key] = client
+        return client
+
+    def test(self, bucket: str | None = None) -> dict[str, Any]:
+        """Check that the credentials work and S3 answers; never raises for S3 failures."""
+        if bucket is not None:
+            settings_loader.load(_BucketOnly, {"bucket": bucket})
+        operation, permission = (
+            ("HeadBucket", "s3:ListBucket") if bucket else ("ListBuckets", "s3:ListAllMyBuckets")
+        )
+        started = time.monotonic()
+        result: dict[str, Any] = {"ok": True, "call": operation, "endpoint": self.endpoint_url}
+        try:
+            if bucket:
+                _, region = self.regions.call(
+                    bucket,
+                    None,
+                    lambda client: client.head_bucket(Bucket=bucket),
+                    name=operation,
+                    target=bucket,
+                )
+                result.update(bucket=bucket, region=region)
+            else:
+                response = self.client().list_buckets()
+                result.update(region=self.default_region, buckets=len(response.get("Buckets", [])))
+        except (ClientError, BotoCoreError, ConnectorError) as exc:
+            error = translate(exc, operation=operation, target=bucket or "")
+            result.update(
+                ok=False,
+                region=self.default_region,
+                error=error.kind,
+                message=str(error),
+                permission=permission,
+            )
+        result["elapsed_ms"] = round((time.monotonic() - started) * 1000, 1)
+        return result
+
+
+class _BucketOnly(Schema):
+    bucket = BucketName(required=True)
+
+
+def _require_absent(params: dict, **_: Any) -> None:
+    params.setdefault("IfNoneMatch", "*")

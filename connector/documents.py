@@ -1,0 +1,107 @@
+"""Documents: the unit that flows through a process, a content stream plus properties."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, BinaryIO
+
+Content = bytes | os.PathLike | BinaryIO | None
+
+
+class Document:
+    """Properties (a dict) and optional content: bytes, a file path or a binary stream.
+
+    A file is opened only when read, and a stream is handed on as it is, so a document
+    never needs its whole content in memory. A stream can be read once.
+    """
+
+    __slots__ = ("_content", "properties")
+
+    def __init__(self, properties: dict[str, Any] | None = None, content: Content = None):
+        self.properties: dict[str, Any] = dict(properties or {})
+        self._content = content
+
+    @classmethod
+    def from_path(cls, path: str | os.PathLike, file_name: str | None = None) -> Document:
+        path = Path(path)
+        return cls({"file_name": file_name or path.name}, path)
+
+    @property
+    def has_content(self) -> bool:
+        return self._content is not None
+
+    @property
+    def size(self) -> int | None:
+        """Content length when known without reading it."""
+        content = self._content
+        if isinstance(content, bytes):
+            return len(content)
+        if isinstance(content, os.PathLike):
+            return os.stat(content).st_size
+        return None
+
+    @property
+    def path(self) -> Path | None:
+        return Path(self._content) if isinstance(self._content, os.PathLike) else None
+
+    @contextmanager
+    def open(self) -> Iterator[BinaryIO]:
+        """The content as a binary stream (an empty one when there is no content)."""
+        content = self._content
+        if content is None:
+            yield io.BytesIO(b"")
+        elif isinstance(content, bytes):
+            yield io.BytesIO(content)
+        elif isinstance(content, os.PathLike):
+            with open(content, "rb") as stream:
+                yield stream
+        else:
+            yield content
+
+    def read(self) -> bytes:
+        """All of the content; for small documents and tests only."""
+        with self.open() as stream:
+            return stream.read()
+
+    def __repr__(self) -> str:
+        kind = type(self._content).__name__ if self._content is not None else "none"
+        return f"Document(properties={self.properties!r}, content={kind})"
+
+
+INLINE_LIMIT = 16 * 1024 * 1024
+_TEXT_TYPES = ("text/", "application/xml", "application/javascript", "application/yaml",
+               "application/x-yaml", "application/csv", "application/x-ndjson")
+
+
+def inline_content(document: Document, limit: int = INLINE_LIMIT) -> dict[str, Any]:
+    """The document's content as `content` and `content_format`: parsed JSON for JSON types,
+    text for text types, base64 otherwise (for callers that asked for no output document)."""
+    import base64
+    import json
+
+    from .errors import InvalidInput
+
+    with document.open() as stream:
+        data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise InvalidInput(
+            f"content is over the {limit // (1024 * 1024)} MiB inline limit; "
+            "ask for an output document instead (--output)",
+            field="output",
+        )
+    media = str(document.properties.get("content_type") or "").split(";")[0].strip().lower()
+    if media == "application/json" or media.endswith("+json"):
+        try:
+            return {"content": json.loads(data), "content_format": "json"}
+        except ValueError:
+            pass
+    if media.startswith(_TEXT_TYPES) or media.endswith("+xml") or media == "application/json":
+        try:
+            return {"content": data.decode("utf-8"), "content_format": "text"}
+        except UnicodeDecodeError:
+            pass
+    return {"content": base64.b64encode(data).decode("ascii"), "content_format": "base64"}

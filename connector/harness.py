@@ -1,0 +1,106 @@
+"""The host harness: runs an activity from the catalogue on a stream of documents."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from . import settings as settings_loader
+from .activity import Activity
+from .catalog import Catalog
+from .connection import Connection
+from .documents import Document
+from .errors import InvalidInput
+
+NOT_INHERITED_FROM_CONNECTION = frozenset({"region"})
+"""The connection's region is the default for region detection, not an override."""
+
+
+class PreparedActivity:
+    """An activity with its validated configuration, ready to run on documents."""
+
+    def __init__(self, activity: Activity, descriptor: dict[str, Any], config: Mapping[str, Any],
+                 concurrency: int):
+        self.activity = activity
+        self.descriptor = descriptor
+        self.config = dict(config)
+        self.concurrency = concurrency
+        self.dynamic = [field["name"] for field in descriptor["fields"] if field["dynamic"]]
+        settings_loader.load(type(activity).Settings, self.config, partial=self.dynamic)
+
+    def settings_for(self, document: Document) -> dict[str, Any]:
+        """Validated settings for one document: for each dynamic field, the document's
+        property first, then the configuration, then the connection."""
+        connection = self.activity.connection.settings
+        merged = {
+            name: connection[name]
+            for name in self.dynamic
+            if name in connection and name not in NOT_INHERITED_FROM_CONNECTION
+        }
+        merged.update(self.config)
+        merged.update(
+            {name: document.properties[name] for name in self.dynamic
+             if document.properties.get(name) is not None}
+        )
+        return settings_loader.load(type(self.activity).Settings, merged)
+
+    def requests(self, documents: Iterable[Document] | None) -> Iterable[Document]:
+        if documents is not None:
+            return documents
+        if self.descriptor["document"]["content"] == "consumes":
+            raise InvalidInput(
+                f"{self.descriptor['id']} needs input documents to consume", field="input"
+            )
+        return [Document()]
+
+    def _process(self, document: Document, settings: dict[str, Any]) -> list[Document]:
+        return list(self.activity.run(document, settings))
+
+    def run(self, documents: Iterable[Document] | None = None) -> Iterator[Document]:
+        """Yield response documents lazily, in the order of the input documents."""
+        requests = self.requests(documents)
+        if not self.activity.concurrent or self.concurrency <= 1:
+            for document in requests:
+                yield from self.activity.run(document, self.settings_for(document))
+            return
+        yield from self._run_concurrently(requests)
+
+    def _run_concurrently(self, requests: Iterable[Document]) -> Iterator[Document]:
+        pending: deque[Future[list[Document]]] = deque()
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="s3c") as pool:
+            try:
+                for document in requests:
+                    settings = self.settings_for(document)
+                    pending.append(pool.submit(self._process, document, settings))
+                    if len(pending) >= self.concurrency:
+                        yield from pending.popleft().result()
+                while pending:
+                    yield from pending.popleft().result()
+            finally:
+                for future in pending:
+                    future.cancel()
+
+
+class Harness:
+    """Loads the catalogue, resolves activity classes, validates configuration, runs them."""
+
+    def __init__(self, connection: Connection, catalog: Catalog | None = None,
+                 concurrency: int = 8):
+        self.connection = connection
+        self.catalog = catalog or Catalog.shipped()
+        self.concurrency = concurrency
+
+    def prepare(self, activity_id: str, config: Mapping[str, Any] | None = None) -> PreparedActivity:
+        descriptor = self.catalog.descriptor(activity_id)
+        cls = self.catalog.activity_class(activity_id)
+        return PreparedActivity(cls(self.connection), descriptor, config or {}, self.concurrency)
+
+    def run(
+        self,
+        activity_id: str,
+        config: Mapping[str, Any] | None = None,
+        documents: Iterable[Document] | None = None,
+    ) -> Iterator[Document]:
+        return self.prepare(activity_id, config).run(documents)

@@ -1,0 +1,45 @@
+"""Loading settings through a marshmallow schema, with one-line errors that name the field."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError
+
+from .errors import InvalidInput
+
+
+def _first_error(messages: Any, path: str = "") -> tuple[str, str]:
+    if isinstance(messages, Mapping):
+        name, inner = next(iter(messages.items()))
+        if name == "_schema":
+            return _first_error(inner, path)
+        child = f"{path}.{name}" if path else str(name)
+        return _first_error(inner, child)
+    if isinstance(messages, list | tuple) and messages:
+        return _first_error(messages[0], path)
+    return path or "settings", str(messages)
+
+
+def validation_error(exc: ValidationError, schema: Schema) -> InvalidInput:
+    """Turn a marshmallow error into an InvalidInput naming the first failing field."""
+    field, message = _first_error(exc.messages)
+    if message == "Unknown field.":
+        known = ", ".join(sorted(schema.fields))
+        message = f"unknown field (known fields: {known})"
+    return InvalidInput(message.rstrip(".").lower() if message[:1].isupper() and
+                        message[1:2].islower() else message.rstrip("."), field=field)
+
+
+def load(
+    schema_class: type[Schema], data: Mapping[str, Any], *, partial: Iterable[str] = ()
+) -> dict[str, Any]:
+    """Validate `data` with `schema_class`; raise InvalidInput naming the field on failure."""
+    if not isinstance(data, Mapping):
+        raise InvalidInput(f"must be a JSON object, not {type(data).__name__}", field="settings")
+    schema = schema_class(unknown=RAISE, partial=tuple(partial) or False)
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        raise validation_error(exc, schema) from None

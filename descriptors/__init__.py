@@ -1,0 +1,1 @@
+"""The shipped JSON descriptors and the meta-schema they follow (data only)."""
