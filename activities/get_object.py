@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from marshmallow import fields, validate
-
 from s3_connector.connector.activity import SourceActivity
 from s3_connector.connector.documents import Document
 from s3_connector.connector.fields import ObjectKey, describe
@@ -32,7 +31,8 @@ class GetObjectSettings(BucketSettings):
     )
     range = fields.String(
         validate=validate.Regexp(
-            RANGE_PATTERN, error="must be a byte range such as bytes=0-1023, bytes=100- or bytes=-500"
+            RANGE_PATTERN,
+            error="must be a byte range: bytes=0-1023, bytes=100- or bytes=-500",
         ),
         metadata=describe(
             "Range",
@@ -54,7 +54,13 @@ class GetObject(SourceActivity):
     )
     Settings = GetObjectSettings
     writes = (
-        "bucket", "key", "folder", "file_name", "content_type", "version_id", "region",
+        "bucket",
+        "key",
+        "folder",
+        "file_name",
+        "content_type",
+        "version_id",
+        "region",
     )
     response = {
         "type": "object",

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from marshmallow import fields, validate
-
 from s3_connector.connector.activity import TargetActivity
 from s3_connector.connector.documents import Document
 from s3_connector.connector.fields import describe
@@ -47,7 +46,8 @@ class ListObjectsSettings(BucketSettings):
     start_after = fields.String(
         validate=validate.Length(min=1, max=1024),
         metadata=describe(
-            "Start after", "List keys after this key (ignored with a continuation token).",
+            "Start after",
+            "List keys after this key (ignored with a continuation token).",
             group="listing",
         ),
     )
@@ -86,12 +86,11 @@ class _Listing:
                 request[param] = s[name]
         remaining = s["max_results"]
         while remaining > 0:
+            size = min(PAGE_SIZE, remaining)
             page, self.region = self.activity.connection.regions.call(
                 bucket,
                 s.get("region"),
-                lambda client, size=min(PAGE_SIZE, remaining): client.list_objects_v2(
-                    MaxKeys=size, **request
-                ),
+                lambda client, size=size: client.list_objects_v2(MaxKeys=size, **request),
                 name="ListObjectsV2",
                 target=f"s3://{bucket}/{s['prefix']}",
             )
@@ -151,7 +150,13 @@ class ListObjects(TargetActivity):
             "next_continuation_token": {"type": ["string", "null"]},
             "region": {"type": "string"},
         },
-        "required": ["bucket", "objects", "common_prefixes", "truncated", "next_continuation_token"],
+        "required": [
+            "bucket",
+            "objects",
+            "common_prefixes",
+            "truncated",
+            "next_continuation_token",
+        ],
     }
     permissions = ({"action": "s3:ListBucket", "resource": "bucket"},)
 

@@ -8,12 +8,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates
-
 from s3_connector.connector.activity import TargetActivity
 from s3_connector.connector.documents import Document
 from s3_connector.connector.errors import InvalidInput
 from s3_connector.connector.fields import ObjectKey, StringMap, describe
-from s3_connector.connector.transfers import prepare_body, rewind, upload
+from s3_connector.connector.transfers import prepare_body, upload
 
 from .common import BucketSettings, object_url, split_key, sse_c_key_field, sse_params
 
@@ -82,7 +81,8 @@ class PutObjectSettings(BucketSettings):
     storage_class = fields.String(
         validate=validate.OneOf(STORAGE_CLASSES),
         metadata=describe(
-            "Storage class", "Storage class of the object; the bucket's default when empty.",
+            "Storage class",
+            "Storage class of the object; the bucket's default when empty.",
             group="options",
         ),
     )
@@ -176,8 +176,10 @@ class PutObject(TargetActivity):
             body = prepare_body(stream, document.size)
 
             def put(client: Any) -> dict[str, Any]:
-                return {**upload(client, body, bucket, key, extra), "link": object_url(
-                    client, bucket, key)}
+                return {
+                    **upload(client, body, bucket, key, extra),
+                    "link": object_url(client, bucket, key),
+                }
 
             stored, region = self.connection.regions.call(
                 bucket,
@@ -186,7 +188,6 @@ class PutObject(TargetActivity):
                 name="PutObject",
                 target=f"s3://{bucket}/{key}",
                 create_only=not settings["overwrite"],
-                retryable=lambda: rewind(body),
             )
         yield Document(
             {

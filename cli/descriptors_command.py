@@ -7,7 +7,6 @@ from importlib.metadata import version
 from pathlib import Path
 
 import click
-
 from s3_connector.connector.catalog import (
     Catalog,
     DescriptorError,
@@ -30,8 +29,9 @@ def list_descriptors() -> None:
     rows.sort()
     widths = [max(len(row[i]) for row in [("ID", "NAME", "ROLE"), *rows]) for i in range(3)]
     for row in [("ID", "NAME", "ROLE"), *rows]:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-                   .rstrip())
+        click.echo(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
 
 
 @descriptors.command("show")
@@ -59,8 +59,12 @@ def bundle() -> dict:
 
 
 @descriptors.command("export")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
-              help="Write the bundle to this file instead of stdout.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write the bundle to this file instead of stdout.",
+)
 def export(output: str | None) -> None:
     """One versioned bundle of all descriptors, for a designer."""
     text = json.dumps(bundle(), indent=2, ensure_ascii=False) + "\n"

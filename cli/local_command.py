@@ -8,13 +8,16 @@ import tempfile
 import threading
 
 import click
-
 from s3_connector.connector.errors import ConnectorError
 
 
 @click.command()
-@click.option("--dir", "data_dir", type=click.Path(file_okay=False),
-              help="Where the server keeps its data (default: a temporary directory).")
+@click.option(
+    "--dir",
+    "data_dir",
+    type=click.Path(file_okay=False),
+    help="Where the server keeps its data (default: a temporary directory).",
+)
 @click.option("--port", type=click.IntRange(1, 65535), help="S3 port (default: a free one).")
 def local(data_dir: str | None, port: int | None) -> None:
     """Start SeaweedFS on 127.0.0.1; print its endpoint and a ready connection JSON."""

@@ -7,7 +7,6 @@ import os
 import sys
 
 import click
-
 from s3_connector.connector.connection import Connection
 from s3_connector.connector.errors import ConnectorError, InvalidInput
 
@@ -43,8 +42,13 @@ def connection() -> None:
 
 
 @connection.command("test")
-@click.option("-c", "--connection", "connection_file", metavar="CONN.json",
-              help="Connection settings (default: the AWS default chain and AWS_* variables).")
+@click.option(
+    "-c",
+    "--connection",
+    "connection_file",
+    metavar="CONN.json",
+    help="Connection settings (default: the AWS default chain and AWS_* variables).",
+)
 @click.option("--bucket", help="Check this bucket (HeadBucket) instead of listing buckets.")
 def connection_test(connection_file: str | None, bucket: str | None) -> None:
     """Check the credentials and that S3 answers; print the result as JSON."""
@@ -67,8 +71,11 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         code = exc.exit_code
     except click.UsageError as exc:
-        hint = f" (see 's3c {exc.ctx.command_path.partition(' ')[2]} --help')".replace(
-            "s3c  ", "s3c ") if exc.ctx else ""
+        hint = (
+            f" (see 's3c {exc.ctx.command_path.partition(' ')[2]} --help')".replace("s3c  ", "s3c ")
+            if exc.ctx
+            else ""
+        )
         click.echo(f"error: {exc.format_message()}{hint}", err=True)
         code = 2
     except click.ClickException as exc:

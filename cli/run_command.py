@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import click
-
 from s3_connector.connector.harness import Harness
 
 from .io import Output, documents_out, input_documents, parse_parameter, read_json_file
@@ -11,19 +10,47 @@ from .io import Output, documents_out, input_documents, parse_parameter, read_js
 
 @click.command()
 @click.argument("activity")
-@click.option("-c", "--connection", "connection_file", metavar="CONN.json",
-              help="Connection settings (default: the AWS default chain and AWS_* variables).")
-@click.option("--config", "config_file", metavar="ACTIVITY.json",
-              help="Activity configuration, a JSON object.")
-@click.option("-p", "parameters", multiple=True, metavar="NAME=VALUE",
-              help="A configuration field; VALUE is JSON when it parses, else a string.")
-@click.option("--input", "input_path", metavar="PATH|-",
-              help="A file, a directory (one document per file) or - for stdin.")
-@click.option("--output", "output_path", metavar="PATH|-",
-              help="Where content goes: a file, a directory, or - for stdout. "
-                   "Without it, content is returned inline.")
-def run(activity: str, connection_file: str | None, config_file: str | None,
-        parameters: tuple[str, ...], input_path: str | None, output_path: str | None) -> None:
+@click.option(
+    "-c",
+    "--connection",
+    "connection_file",
+    metavar="CONN.json",
+    help="Connection settings (default: the AWS default chain and AWS_* variables).",
+)
+@click.option(
+    "--config",
+    "config_file",
+    metavar="ACTIVITY.json",
+    help="Activity configuration, a JSON object.",
+)
+@click.option(
+    "-p",
+    "parameters",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A configuration field; VALUE is JSON when it parses, else a string.",
+)
+@click.option(
+    "--input",
+    "input_path",
+    metavar="PATH|-",
+    help="A file, a directory (one document per file) or - for stdin.",
+)
+@click.option(
+    "--output",
+    "output_path",
+    metavar="PATH|-",
+    help="Where content goes: a file, a directory, or - for stdout. "
+    "Without it, content is returned inline.",
+)
+def run(
+    activity: str,
+    connection_file: str | None,
+    config_file: str | None,
+    parameters: tuple[str, ...],
+    input_path: str | None,
+    output_path: str | None,
+) -> None:
     """Run ACTIVITY; print each response document as one JSON line."""
     from .main import load_connection
 

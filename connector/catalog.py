@@ -56,7 +56,9 @@ def check_descriptor(descriptor: Any, source: str) -> dict[str, Any]:
     groups = {group["id"] for group in descriptor["groups"]}
     for field in descriptor["fields"]:
         if field["group"] not in groups:
-            raise DescriptorError(f"{source}: field {field['name']}: unknown group {field['group']}")
+            raise DescriptorError(
+                f"{source}: field {field['name']}: unknown group {field['group']}"
+            )
         condition = field.get("condition", {})
         for part in [condition, *condition.get("allMatch", [])]:
             if "field" in part and part["field"] not in names:
@@ -109,8 +111,10 @@ def shipped_activity_classes() -> list[type[Activity]]:
     for module_info in pkgutil.iter_modules(package.__path__):
         module = importlib.import_module(f"{ACTIVITIES_PACKAGE}.{module_info.name}")
         for _, cls in inspect.getmembers(module, inspect.isclass):
-            if issubclass(cls, Activity) and cls.__module__ == module.__name__ and "id" in vars(
-                cls
+            if (
+                issubclass(cls, Activity)
+                and cls.__module__ == module.__name__
+                and "id" in vars(cls)
             ):
                 found[cls.id] = cls
     return [found[key] for key in sorted(found)]

@@ -224,8 +224,16 @@ class Connection:
 
     @classmethod
     def from_environment(cls) -> Connection:
-        """The default chain with the standard AWS environment variables."""
-        return cls({"auth": "default_chain"})
+        """The default chain with the standard AWS environment variables (AWS_ENDPOINT_URL_S3
+        or AWS_ENDPOINT_URL, AWS_REGION or AWS_DEFAULT_REGION, credentials and profile)."""
+        settings: dict[str, Any] = {"auth": "default_chain"}
+        endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+        if endpoint:
+            settings["endpoint_url"] = endpoint
+        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+        if region:
+            settings["region"] = region
+        return cls(settings)
 
     @property
     def default_region(self) -> str:
@@ -309,7 +317,7 @@ class Connection:
             s3={"addressing_style": s["addressing_style"]},
             connect_timeout=s["connect_timeout"],
             read_timeout=s["read_timeout"],
-            retries={"max_attempts": s["max_attempts"], "mode": s["retry_mode"]},
+            retries={"total_max_attempts": s["max_attempts"], "mode": s["retry_mode"]},
             max_pool_connections=POOL_SIZE,
             **options,
         )
@@ -336,6 +344,7 @@ class Connection:
                     verify=self.settings["verify_tls"],
                     config=self.client_config(region),
                 )
+                client.meta.events.register("after-call.s3", self.regions.learn_redirect)
                 if create_only:
                     for operation in ("PutObject", "CompleteMultipartUpload"):
                         client.meta.events.register(

@@ -73,8 +73,15 @@ class Document:
 
 
 INLINE_LIMIT = 16 * 1024 * 1024
-_TEXT_TYPES = ("text/", "application/xml", "application/javascript", "application/yaml",
-               "application/x-yaml", "application/csv", "application/x-ndjson")
+_TEXT_TYPES = (
+    "text/",
+    "application/xml",
+    "application/javascript",
+    "application/yaml",
+    "application/x-yaml",
+    "application/csv",
+    "application/x-ndjson",
+)
 
 
 def inline_content(document: Document, limit: int = INLINE_LIMIT) -> dict[str, Any]:

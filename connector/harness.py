@@ -21,8 +21,13 @@ NOT_INHERITED_FROM_CONNECTION = frozenset({"region"})
 class PreparedActivity:
     """An activity with its validated configuration, ready to run on documents."""
 
-    def __init__(self, activity: Activity, descriptor: dict[str, Any], config: Mapping[str, Any],
-                 concurrency: int):
+    def __init__(
+        self,
+        activity: Activity,
+        descriptor: dict[str, Any],
+        config: Mapping[str, Any],
+        concurrency: int,
+    ):
         self.activity = activity
         self.descriptor = descriptor
         self.config = dict(config)
@@ -41,8 +46,11 @@ class PreparedActivity:
         }
         merged.update(self.config)
         merged.update(
-            {name: document.properties[name] for name in self.dynamic
-             if document.properties.get(name) is not None}
+            {
+                name: document.properties[name]
+                for name in self.dynamic
+                if document.properties.get(name) is not None
+            }
         )
         return settings_loader.load(type(self.activity).Settings, merged)
 
@@ -86,13 +94,16 @@ class PreparedActivity:
 class Harness:
     """Loads the catalogue, resolves activity classes, validates configuration, runs them."""
 
-    def __init__(self, connection: Connection, catalog: Catalog | None = None,
-                 concurrency: int = 8):
+    def __init__(
+        self, connection: Connection, catalog: Catalog | None = None, concurrency: int = 8
+    ):
         self.connection = connection
         self.catalog = catalog or Catalog.shipped()
         self.concurrency = concurrency
 
-    def prepare(self, activity_id: str, config: Mapping[str, Any] | None = None) -> PreparedActivity:
+    def prepare(
+        self, activity_id: str, config: Mapping[str, Any] | None = None
+    ) -> PreparedActivity:
         descriptor = self.catalog.descriptor(activity_id)
         cls = self.catalog.activity_class(activity_id)
         return PreparedActivity(cls(self.connection), descriptor, config or {}, self.concurrency)

@@ -1,4 +1,4 @@
-"""Bucket region detection, cached per connection, and the once-only wrong-region retry."""
+"""Bucket region detection, cached per connection, and what a wrong-region retry teaches."""
 
 from __future__ import annotations
 
@@ -15,27 +15,10 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-_REDIRECT_CODES = {
-    "PermanentRedirect",
-    "AuthorizationHeaderMalformed",
-    "IllegalLocationConstraintException",
-    "301",
-    "400",
-}
-
-
-def region_in_error(exc: ClientError) -> str | None:
-    """The region an S3 error names as the bucket's real one, if any."""
-    error = exc.response.get("Error", {})
-    if str(error.get("Code")) not in _REDIRECT_CODES:
-        return None
-    headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
-    return headers.get("x-amz-bucket-region") or error.get("Region") or None
-
 
 class RegionResolver:
     """Finds each bucket's region once (HeadBucket header, then GetBucketLocation, then the
-    connection's region) and retries a call once in the region that S3 says is right."""
+    connection's region) and runs calls there."""
 
     def __init__(self, connection: Connection):
         self._connection = connection
@@ -54,9 +37,12 @@ class RegionResolver:
         with self._lock:
             self._regions[bucket] = region
 
-    def forget(self, bucket: str) -> None:
-        with self._lock:
-            self._regions.pop(bucket, None)
+    def learn_redirect(self, context: dict, **_: Any) -> None:
+        """botocore's `after-call` hook: remember a region botocore itself redirected to."""
+        redirect = context.get("s3_redirect") or {}
+        region = (context.get("signing") or {}).get("region")
+        if redirect.get("redirected") and redirect.get("bucket") and region:
+            self.remember(redirect["bucket"], region)
 
     def _detect(self, bucket: str) -> str:
         client = self._connection.client()
@@ -86,26 +72,13 @@ class RegionResolver:
         name: str,
         target: str,
         create_only: bool = False,
-        retryable: Callable[[], bool] = lambda: True,
     ) -> tuple[T, str]:
-        """Run `operation(client)` in the bucket's region; return its result and the region.
-
-        A wrong-region error that names the right region is retried there once, when
-        `retryable()` agrees (a consumed upload stream cannot be sent again). Errors are
-        raised as ConnectorErrors.
-        """
+        """Run `operation(client)` in the bucket's region; return its result and the region
+        it ran in. botocore retries a wrong-region error once in the region the error names,
+        and `learn_redirect` keeps that region. Errors are raised as ConnectorErrors."""
         region = override or self.region_for(bucket)
         try:
-            return operation(self._connection.client(region, create_only=create_only)), region
-        except ClientError as exc:
-            right = region_in_error(exc)
-            if not right or right == region or not retryable():
-                raise translate(exc, operation=name, target=target) from None
-            if not override:
-                self.remember(bucket, right)
-        except BotoCoreError as exc:
-            raise translate(exc, operation=name, target=target) from None
-        try:
-            return operation(self._connection.client(right, create_only=create_only)), right
+            result = operation(self._connection.client(region, create_only=create_only))
         except (ClientError, BotoCoreError) as exc:
             raise translate(exc, operation=name, target=target) from None
+        return result, override or self._regions.get(bucket, region)

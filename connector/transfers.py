@@ -46,33 +46,33 @@ def _seekable(stream: BinaryIO) -> bool:
         return False
 
 
+def _read_up_to(stream: BinaryIO, count: int) -> bytes:
+    """Read `count` bytes, or up to the end, however short the stream's reads are."""
+    chunks = []
+    while count > 0:
+        chunk = stream.read(count)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        count -= len(chunk)
+    return b"".join(chunks)
+
+
 def prepare_body(stream: BinaryIO, size: int | None) -> Body:
     """Small content as bytes (read at most one part), larger content as a stream."""
     if size is not None and size > PART_SIZE and _seekable(stream):
         return stream
-    head = stream.read(PART_SIZE + 1)
+    head = _read_up_to(stream, PART_SIZE + 1)
     if len(head) <= PART_SIZE:
         return head
-    return _Prefixed(head, stream)
-
-
-def rewind(body: Body) -> bool:
-    """Make `body` readable from its start again; False when it cannot be."""
-    if isinstance(body, bytes):
-        return True
-    if _seekable(body):
-        body.seek(0)
-        return True
-    return False
+    return io.BufferedReader(_Prefixed(head, stream), buffer_size=1024 * 1024)
 
 
 def etag(value: str | None) -> str | None:
     return value.strip('"') if value else value
 
 
-def upload(
-    client: Any, body: Body, bucket: str, key: str, extra: dict[str, Any]
-) -> dict[str, Any]:
+def upload(client: Any, body: Body, bucket: str, key: str, extra: dict[str, Any]) -> dict[str, Any]:
     """Upload `body`; return the stored object's etag, version_id and size."""
     if isinstance(body, bytes):
         response = client.put_object(Bucket=bucket, Key=key, Body=body, **extra)
