@@ -8,6 +8,7 @@ from typing import Any
 from marshmallow import fields, validate
 from s3_connector.connector.activity import SourceActivity
 from s3_connector.connector.documents import Document
+from s3_connector.connector.errors import InvalidInput
 from s3_connector.connector.fields import ObjectKey, describe
 
 from .common import BucketSettings, etag, split_key, sse_c_key_field, sse_params, timestamp
@@ -94,13 +95,22 @@ class GetObject(SourceActivity):
             request["VersionId"] = settings["version_id"]
         if settings.get("range"):
             request["Range"] = settings["range"]
-        response, region = self.connection.regions.call(
-            bucket,
-            settings.get("region"),
-            lambda client: client.get_object(**request),
-            name="GetObject",
-            target=f"s3://{bucket}/{key}",
-        )
+        try:
+            response, region = self.connection.regions.call(
+                bucket,
+                settings.get("region"),
+                lambda client: client.get_object(**request),
+                name="GetObject",
+                target=f"s3://{bucket}/{key}",
+            )
+        except InvalidInput as exc:
+            if settings.get("sse_c_key") or "customer" not in exc.message.lower():
+                raise
+            raise InvalidInput(
+                f"the object is encrypted with SSE-C and needs its key; {exc.message}",
+                field="sse_c_key",
+                request_id=exc.request_id,
+            ) from None
         yield Document(
             {
                 "bucket": bucket,

@@ -30,7 +30,41 @@ def load_connection(path: str | None) -> Connection:
         raise InvalidInput(exc.message, field=f"connection.{exc.field}") from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class S3cGroup(click.Group):
+    """The top-level group: one-line errors and the documented exit codes, no traceback."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.Exit as exc:
+            code = exc.exit_code
+        except click.UsageError as exc:
+            click.echo(f"error: {exc.format_message()}", err=True)
+            code = 2
+        except click.ClickException as exc:
+            click.echo(f"error: {exc.format_message()}", err=True)
+            code = exc.exit_code
+        except click.Abort:
+            click.echo("aborted", err=True)
+            code = 130
+        except ConnectorError as exc:
+            click.echo(f"error: {exc}", err=True)
+            code = exc.exit_code
+        except BrokenPipeError:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            code = EXIT_UNEXPECTED
+        except Exception as exc:
+            if os.environ.get("S3C_DEBUG"):
+                raise
+            click.echo(f"error: unexpected {type(exc).__name__}: {exc}", err=True)
+            code = EXIT_UNEXPECTED
+        code = code if isinstance(code, int) else 0
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+@click.group(cls=S3cGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="s3-connector", prog_name="s3c")
 def cli() -> None:
     """Amazon S3 connector: try activities locally, inspect descriptors, run a local S3."""
@@ -64,35 +98,6 @@ cli.add_command(run)
 cli.add_command(local)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Entry point: one-line errors and the documented exit codes, never a traceback."""
-    try:
-        code = cli.main(args=argv, prog_name="s3c", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        code = exc.exit_code
-    except click.UsageError as exc:
-        hint = (
-            f" (see 's3c {exc.ctx.command_path.partition(' ')[2]} --help')".replace("s3c  ", "s3c ")
-            if exc.ctx
-            else ""
-        )
-        click.echo(f"error: {exc.format_message()}{hint}", err=True)
-        code = 2
-    except click.ClickException as exc:
-        click.echo(f"error: {exc.format_message()}", err=True)
-        code = exc.exit_code
-    except click.Abort:
-        click.echo("aborted", err=True)
-        code = 130
-    except ConnectorError as exc:
-        click.echo(f"error: {exc}", err=True)
-        code = exc.exit_code
-    except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        code = 1
-    except Exception as exc:
-        if os.environ.get("S3C_DEBUG"):
-            raise
-        click.echo(f"error: unexpected {type(exc).__name__}: {exc}", err=True)
-        code = EXIT_UNEXPECTED
-    sys.exit(code or 0)
+def main() -> None:
+    """Console entry point of `s3c`."""
+    cli.main(prog_name="s3c")

@@ -1,0 +1,100 @@
+"""The real `s3c` executable against SeaweedFS, as a user runs it."""
+
+import base64
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+S3C = str(Path(sys.executable).with_name("s3c"))
+
+
+def s3c(*args, input=None):
+    return subprocess.run([S3C, *map(str, args)], input=input, capture_output=True, timeout=120)
+
+
+@pytest.fixture
+def conn_file(seaweed_settings, tmp_path):
+    path = tmp_path / "conn.json"
+    path.write_text(json.dumps(seaweed_settings))
+    return path
+
+
+def test_put_file_then_get_it_back_byte_identical(conn_file, seaweed_bucket, tmp_path):
+    source = tmp_path / "report.pdf"
+    source.write_bytes(os.urandom(3 * 1024 * 1024 + 17))
+    put = s3c(
+        "run", "put_object", "-c", conn_file, "-p", f"bucket={seaweed_bucket}", "--input", source
+    )
+    assert put.returncode == 0, put.stderr
+    stored = json.loads(put.stdout)
+    assert stored["key"] == "report.pdf" and stored["content_type"] == "application/pdf"
+    target = tmp_path / "back.pdf"
+    got = s3c(
+        "run",
+        "get_object",
+        "-c",
+        conn_file,
+        "-p",
+        f"bucket={seaweed_bucket}",
+        "-p",
+        "key=report.pdf",
+        "--output",
+        target,
+    )
+    assert got.returncode == 0, got.stderr
+    assert target.read_bytes() == source.read_bytes()
+    assert json.loads(got.stdout)["size"] == source.stat().st_size
+
+
+def test_sse_c_through_the_cli(conn_file, seaweed_bucket):
+    key = base64.b64encode(os.urandom(32)).decode()
+    common = ["-c", conn_file, "-p", f"bucket={seaweed_bucket}", "-p", "key=enc.txt"]
+    put = s3c(
+        "run", "put_object", *common, "-p", f"sse_c_key={key}", "--input", "-", input=b"classified"
+    )
+    assert put.returncode == 0, put.stderr
+    good = s3c("run", "get_object", *common, "-p", f"sse_c_key={key}")
+    assert good.returncode == 0 and json.loads(good.stdout)["content"] == "classified"
+    missing = s3c("run", "get_object", *common)
+    assert missing.returncode == 2
+    [line] = missing.stderr.decode().strip().splitlines()
+    assert line.startswith("error: sse_c_key: the object is encrypted with SSE-C")
+    wrong = s3c(
+        "run", "get_object", *common, "-p", f"sse_c_key={base64.b64encode(os.urandom(32)).decode()}"
+    )
+    assert wrong.returncode == 3 and b"AccessDenied" in wrong.stderr
+    for result in (put, good, missing, wrong):
+        assert key.encode() not in result.stdout + result.stderr
+
+
+def test_local_server_starts_prints_a_connection_and_stops_on_ctrl_c(tmp_path):
+    process = subprocess.Popen(
+        [S3C, "local", "--dir", tmp_path / "data"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        endpoint = process.stdout.readline().decode()
+        connection = json.loads(process.stdout.readline().decode().partition(": ")[2])
+        assert endpoint.startswith("endpoint: http://127.0.0.1:")
+        assert connection["endpoint_url"] == endpoint.split(": ", 1)[1].strip()
+        conn = tmp_path / "conn.json"
+        conn.write_text(json.dumps(connection))
+        check = s3c("connection", "test", "-c", conn)
+        assert check.returncode == 0 and json.loads(check.stdout)["ok"] is True
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    time.sleep(0.5)
+    assert (
+        subprocess.run(["pgrep", "-f", str(tmp_path / "data")], capture_output=True).stdout == b""
+    )
