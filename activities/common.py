@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from marshmallow import Schema
+
 from s3_connector.connector.fields import (
     BucketName,
     RegionName,

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from marshmallow import fields, validate
+
 from s3_connector.connector.activity import TargetActivity
 from s3_connector.connector.documents import Document
 from s3_connector.connector.fields import describe

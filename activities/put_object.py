@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates
+
 from s3_connector.connector.activity import TargetActivity
 from s3_connector.connector.documents import Document
 from s3_connector.connector.errors import InvalidInput

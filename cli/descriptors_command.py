@@ -7,6 +7,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import click
+
 from s3_connector.connector.catalog import (
     Catalog,
     DescriptorError,

@@ -7,6 +7,7 @@ import os
 import sys
 
 import click
+
 from s3_connector.connector.connection import Connection
 from s3_connector.connector.errors import ConnectorError, InvalidInput
 

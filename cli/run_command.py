@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+
 from s3_connector.connector.harness import Harness
 
 from .io import Output, documents_out, input_documents, parse_parameter, read_json_file

@@ -356,7 +356,7 @@ class Connection:
     def test(self, bucket: str | None = None) -> dict[str, Any]:
         """Check that the credentials work and S3 answers; never raises for S3 failures."""
         if bucket is not None:
-            settings_loader.load(_BucketOnly, {"bucket": bucket})
+            settings_loader.load(BucketOnly, {"bucket": bucket})
         operation, permission = (
             ("HeadBucket", "s3:ListBucket") if bucket else ("ListBuckets", "s3:ListAllMyBuckets")
         )
@@ -388,7 +388,9 @@ class Connection:
         return result
 
 
-class _BucketOnly(Schema):
+class BucketOnly(Schema):
+    """Just a bucket name, checked against S3's naming rules."""
+
     bucket = BucketName(required=True)
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import boto3
 import pytest
 from moto import mock_aws
-from s3_connector.connector.connection import Connection
 from support import MOTO_SETTINGS, unique_bucket
+
+from s3_connector.connector.connection import Connection
 
 _AWS_VARIABLES = (
     "AWS_PROFILE",

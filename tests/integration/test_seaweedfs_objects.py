@@ -5,6 +5,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+
 from s3_connector.connector.documents import Document
 from s3_connector.connector.errors import AccessDenied, InvalidInput, PreconditionFailed
 from s3_connector.connector.harness import Harness

@@ -5,9 +5,10 @@ import os
 import boto3
 import pytest
 from click.testing import CliRunner
+from support import MOTO_SETTINGS
+
 from s3_connector.cli.main import cli
 from s3_connector.connector.catalog import DESCRIPTORS_DIR
-from support import MOTO_SETTINGS
 
 
 @pytest.fixture

@@ -3,9 +3,10 @@ import threading
 
 import boto3
 import pytest
+from support import MOTO_SETTINGS
+
 from s3_connector.connector.connection import Connection
 from s3_connector.connector.errors import InvalidInput
-from support import MOTO_SETTINGS
 
 SECRET = "very-secret-value-123"
 

@@ -3,6 +3,7 @@ import json
 
 import pytest
 from marshmallow import fields
+
 from s3_connector.connector.catalog import (
     DESCRIPTORS_DIR,
     Catalog,

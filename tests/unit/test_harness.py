@@ -4,6 +4,7 @@ import time
 
 import pytest
 from marshmallow import Schema, fields
+
 from s3_connector.connector.activity import TargetActivity
 from s3_connector.connector.catalog import Catalog
 from s3_connector.connector.connection import Connection

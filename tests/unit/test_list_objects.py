@@ -3,6 +3,7 @@ import json
 
 import boto3
 import pytest
+
 from s3_connector.connector.harness import Harness
 from s3_connector.connector.streaming_json import materialize, write_json
 

@@ -5,6 +5,7 @@ import os
 
 import boto3
 import pytest
+
 from s3_connector.connector.documents import Document, inline_content
 from s3_connector.connector.errors import InvalidInput, NotFound, PreconditionFailed
 from s3_connector.connector.harness import Harness

@@ -1,10 +1,11 @@
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
+from support import MOTO_SETTINGS
+
 from s3_connector.connector.connection import Connection
 from s3_connector.connector.documents import Document
 from s3_connector.connector.harness import Harness
-from support import MOTO_SETTINGS
 
 
 @pytest.fixture
