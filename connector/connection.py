@@ -165,14 +165,14 @@ class ConnectionSchema(Schema):
     )
     connect_timeout = fields.Float(
         load_default=10.0,
-        validate=validate.Range(min=0, max=600, min_inclusive=False),
+        validate=validate.Range(min=0.1, max=600),
         metadata=describe(
             "Connect timeout (s)", "Seconds to wait for a connection.", group="network"
         ),
     )
     read_timeout = fields.Float(
         load_default=60.0,
-        validate=validate.Range(min=0, max=3600, min_inclusive=False),
+        validate=validate.Range(min=0.1, max=3600),
         metadata=describe(
             "Read timeout (s)", "Seconds to wait for data on an open connection.", group="network"
         ),

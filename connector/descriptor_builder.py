@@ -13,7 +13,7 @@ from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from .activity import Activity
 
@@ -37,6 +37,11 @@ APISpec("s3-connector", "1", "3.1.0", plugins=[_plugin])
 
 def describe_field(name: str, field: fields.Field) -> dict[str, Any]:
     """One field of a descriptor, from a marshmallow field and its metadata."""
+    for validator in field.validators:
+        if isinstance(validator, validate.Range) and not (
+            validator.min_inclusive and validator.max_inclusive
+        ):
+            raise ValueError(f"{name}: exclusive ranges cannot be described; use inclusive bounds")
     prop = _plugin.converter.field2property(field)
     meta = field.metadata
     entry: dict[str, Any] = {

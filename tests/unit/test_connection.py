@@ -24,7 +24,7 @@ SECRET = "very-secret-value-123"
         ({"retry_mode": "legacy"}, "retry_mode", "must be one of"),
         ({"addressing_style": "dns"}, "addressing_style", "must be one of"),
         ({"endpoint_url": "ftp://x"}, "endpoint_url", "url"),
-        ({"connect_timeout": 0}, "connect_timeout", "greater than 0"),
+        ({"connect_timeout": 0}, "connect_timeout", "greater than or equal to 0.1"),
         ({"bucket": "b"}, "bucket", "unknown field"),
         (
             {

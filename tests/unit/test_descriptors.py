@@ -124,3 +124,40 @@ def test_activity_descriptors_declare_role_permissions_and_document_properties()
     assert _field(listing, "max_results")["default"] == 100000
     assert get["document"]["content"] == "produces" and put["document"]["content"] == "consumes"
     assert "reference connector" in listing["description"]
+
+
+def _schemas():
+    yield "connection", ConnectionSchema
+    for cls in shipped_activity_classes():
+        yield cls.id, cls.Settings
+
+
+@pytest.mark.parametrize(("descriptor_id", "schema"), list(_schemas()))
+def test_descriptor_rules_agree_with_the_schema_at_their_edges(descriptor_id, schema):
+    """A value the descriptor allows loads; a value just outside it is refused."""
+    from marshmallow import ValidationError
+
+    descriptor = _descriptor(f"{descriptor_id}.json")
+
+    def accepts(name, value):
+        try:
+            schema().load({name: value}, partial=True)
+        except ValidationError as exc:
+            return name not in exc.messages
+        return True
+
+    for field in descriptor["fields"]:
+        name, rules = field["name"], field.get("constraints", {})
+        step = 1 if field["type"] == "integer" else 0.01
+        if "minimum" in rules:
+            assert accepts(name, rules["minimum"])
+            assert not accepts(name, rules["minimum"] - step)
+        if "maximum" in rules:
+            assert accepts(name, rules["maximum"])
+            assert not accepts(name, rules["maximum"] + step)
+        for value in field.get("enum", []):
+            assert accepts(name, value)
+        if "enum" in field:
+            assert not accepts(name, "not-" + str(field["enum"][0]))
+        if "maxLength" in rules and "pattern" not in rules:
+            assert not accepts(name, "a" * (rules["maxLength"] + 1))
