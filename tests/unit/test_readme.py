@@ -1,0 +1,29 @@
+"""The README documents every activity and field that ships, and its example is current."""
+
+import json
+import re
+from pathlib import Path
+
+from s3_connector.connector.catalog import DESCRIPTORS_DIR, Catalog
+
+README = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+
+
+def test_readme_opens_with_the_two_commands():
+    first_block = README.split("```sh", 1)[1].split("```", 1)[0]
+    assert "make demo" in first_block and "make test" in first_block
+
+
+def test_every_activity_and_field_is_documented():
+    catalog = Catalog.shipped()
+    for descriptor in [catalog.connection, *catalog.activities.values()]:
+        if descriptor["kind"] == "activity":
+            assert f"### {descriptor['name']} (`{descriptor['id']}`)" in README
+        for field in descriptor["fields"]:
+            assert f"| `{field['name']}` |" in README, field["name"]
+
+
+def test_the_complete_descriptor_example_is_the_shipped_one():
+    example = re.search(r"```json\n(\{\n  \"format\".*?)\n```", README, re.S).group(1)
+    shipped = json.loads((DESCRIPTORS_DIR / "list_objects.json").read_text())
+    assert json.loads(example) == shipped
