@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -74,7 +75,8 @@ class _Listing:
         self.next_token: str | None = None
         self.region: str | None = None
 
-    def objects(self) -> Iterator[dict[str, Any]]:
+    def pages(self) -> Iterator[list[dict[str, Any]]]:
+        """The objects of each ListObjectsV2 page, until the listing or max_results ends."""
         s = self.settings
         bucket = s["bucket"]
         request: dict[str, Any] = {"Bucket": bucket, "Prefix": s["prefix"]}
@@ -99,21 +101,24 @@ class _Listing:
             prefixes = [entry["Prefix"] for entry in page.get("CommonPrefixes", [])]
             self.common_prefixes.extend(prefixes)
             remaining -= len(contents) + len(prefixes)
-            for entry in contents:
-                yield {
-                    "key": entry["Key"],
-                    "size": entry.get("Size"),
-                    "etag": etag(entry.get("ETag")),
-                    "last_modified": timestamp(entry.get("LastModified")),
-                    "storage_class": entry.get("StorageClass", "STANDARD"),
-                }
             token = page.get("NextContinuationToken")
             self.truncated = bool(page.get("IsTruncated")) and bool(token)
             self.next_token = token if self.truncated else None
+            yield [_entry(item) for item in contents]
             if not self.truncated:
                 return
             request["ContinuationToken"] = token
             request.pop("StartAfter", None)
+
+
+def _entry(item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "key": item["Key"],
+        "size": item.get("Size"),
+        "etag": etag(item.get("ETag")),
+        "last_modified": timestamp(item.get("LastModified")),
+        "storage_class": item.get("StorageClass", "STANDARD"),
+    }
 
 
 class ListObjects(TargetActivity):
@@ -163,11 +168,14 @@ class ListObjects(TargetActivity):
 
     def run(self, document: Document, settings: dict[str, Any]) -> Iterator[Document]:
         listing = _Listing(self, settings)
+        pages = listing.pages()
+        first = next(pages)
+        objects = (entry for page in itertools.chain([first], pages) for entry in page)
         yield Document(
             {
                 "bucket": settings["bucket"],
                 "prefix": settings["prefix"],
-                "objects": listing.objects(),
+                "objects": objects,
                 "common_prefixes": Deferred(lambda: listing.common_prefixes),
                 "truncated": Deferred(lambda: listing.truncated),
                 "next_continuation_token": Deferred(lambda: listing.next_token),

@@ -79,9 +79,11 @@ class Output:
                 properties = {**properties, **inline_content(document)}
             else:
                 properties = {**properties, "output": self._write_content(document)}
-        write_json(properties, self.lines)
-        self.lines.write("\n")
-        self.lines.flush()
+        try:
+            write_json(properties, self.lines)
+        finally:
+            self.lines.write("\n")
+            self.lines.flush()
 
     def _write_content(self, document: Document) -> str:
         if self.target == "-":

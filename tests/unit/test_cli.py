@@ -367,3 +367,28 @@ def test_output_file_refuses_path_escape(runner, moto, moto_bucket, conn_file, t
     assert result.exit_code == 2 and "--output" in result.output
     assert not (tmp_path / "escape.txt").exists()
     assert os.listdir(out_dir) == []
+
+
+def test_unreachable_endpoint_is_a_transient_failure_exit_4(runner, tmp_path):
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    conn = tmp_path / "conn.json"
+    conn.write_text(
+        json.dumps(
+            {
+                **MOTO_SETTINGS,
+                "endpoint_url": f"http://127.0.0.1:{port}",
+                "max_attempts": 2,
+                "connect_timeout": 1,
+            }
+        )
+    )
+    result = invoke(
+        runner, "run", "list_objects", "-c", conn, "-p", "bucket=abc", "-p", "region=us-east-1"
+    )
+    assert result.exit_code == 4
+    [line] = result.output.strip().splitlines()
+    assert line.startswith("error: ListObjectsV2 s3://abc/ failed after retries")

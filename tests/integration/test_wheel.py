@@ -1,0 +1,53 @@
+"""`pip install .` builds a real wheel that ships the code and the descriptors, and works."""
+
+import os
+import subprocess
+import sys
+import zipfile
+
+
+def test_the_wheel_ships_descriptors_and_runs(tmp_path):
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    wheels = tmp_path / "wheels"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", wheels, root],
+        check=True,
+        timeout=300,
+    )
+    [wheel] = wheels.glob("s3_connector-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    for expected in (
+        "s3_connector/descriptors/descriptor.schema.json",
+        "s3_connector/descriptors/connection.json",
+        "s3_connector/descriptors/put_object.json",
+        "s3_connector/activities/put_object.py",
+        "s3_connector/cli/main.py",
+        "s3_connector/connector/harness.py",
+    ):
+        assert expected in names
+    assert not any(name.startswith("tests/") for name in names)
+
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", target, wheel],
+        check=True,
+        timeout=300,
+    )
+    script = (
+        "import sys, s3_connector.connector.catalog as c;"
+        f"assert c.__file__.startswith({str(target)!r}), c.__file__;"
+        "from s3_connector.cli.main import cli;"
+        "cli.main(['descriptors', 'validate'], prog_name='s3c')"
+    )
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "4 descriptors valid" in result.stdout
+    assert str(target) in result.stdout
