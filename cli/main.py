@@ -8,27 +8,14 @@ import sys
 
 import click
 
-from s3_connector.connector.connection import Connection
-from s3_connector.connector.errors import ConnectorError, InvalidInput
+from s3_connector.connector.errors import ConnectorError
 
 from .descriptors_command import descriptors
 from .local_command import local
+from .options import connection_option, load_connection
 from .run_command import run
 
 EXIT_UNEXPECTED = 1
-
-
-def load_connection(path: str | None) -> Connection:
-    """The connection from a JSON file, or the default chain and AWS_* variables."""
-    from .io import read_json_file
-
-    if path is None:
-        return Connection.from_environment()
-    settings = read_json_file(path, "connection")
-    try:
-        return Connection(settings)
-    except InvalidInput as exc:
-        raise InvalidInput(exc.message, field=f"connection.{exc.field}") from None
 
 
 class S3cGroup(click.Group):
@@ -77,13 +64,7 @@ def connection() -> None:
 
 
 @connection.command("test")
-@click.option(
-    "-c",
-    "--connection",
-    "connection_file",
-    metavar="CONN.json",
-    help="Connection settings (default: the AWS default chain and AWS_* variables).",
-)
+@connection_option
 @click.option("--bucket", help="Check this bucket (HeadBucket) instead of listing buckets.")
 def connection_test(connection_file: str | None, bucket: str | None) -> None:
     """Check the credentials and that S3 answers; print the result as JSON."""

@@ -7,17 +7,12 @@ import click
 from s3_connector.connector.harness import Harness
 
 from .io import Output, documents_out, input_documents, parse_parameter, read_json_file
+from .options import connection_option, load_connection
 
 
 @click.command()
 @click.argument("activity")
-@click.option(
-    "-c",
-    "--connection",
-    "connection_file",
-    metavar="CONN.json",
-    help="Connection settings (default: the AWS default chain and AWS_* variables).",
-)
+@connection_option
 @click.option(
     "--config",
     "config_file",
@@ -53,8 +48,6 @@ def run(
     output_path: str | None,
 ) -> None:
     """Run ACTIVITY; print each response document as one JSON line."""
-    from .main import load_connection
-
     config = read_json_file(config_file, "--config") if config_file else {}
     config.update(parse_parameter(text) for text in parameters)
     harness = Harness(load_connection(connection_file))

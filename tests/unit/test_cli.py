@@ -27,6 +27,13 @@ def invoke(runner, *args, input=None):
     return runner.invoke(cli, [str(a) for a in args], input=input, catch_exceptions=False)
 
 
+def run(runner, conn_file, activity, bucket, *args, input=None):
+    """`s3c run ACTIVITY -c CONN -p bucket=BUCKET ARGS...`"""
+    return invoke(
+        runner, "run", activity, "-c", conn_file, "-p", f"bucket={bucket}", *args, input=input
+    )
+
+
 def lines(output):
     return [json.loads(line) for line in output.splitlines() if line.strip()]
 
@@ -103,65 +110,23 @@ def test_put_directory_then_list_then_get(runner, moto, moto_bucket, conn_file, 
     (source / "sub").mkdir(parents=True)
     (source / "a.json").write_text('{"n": 1}')
     (source / "sub" / "b.txt").write_text("bee")
-    put = invoke(
-        runner,
-        "run",
-        "put_object",
-        "-c",
-        conn_file,
-        "-p",
-        f"bucket={moto_bucket}",
-        "-p",
-        "folder=up",
-        "--input",
-        source,
-    )
+    put = run(runner, conn_file, "put_object", moto_bucket, "-p", "folder=up", "--input", source)
     assert put.exit_code == 0, put.output
     assert [r["key"] for r in lines(put.output)] == ["up/a.json", "up/sub/b.txt"]
 
-    listed = invoke(
-        runner,
-        "run",
-        "list_objects",
-        "-c",
-        conn_file,
-        "-p",
-        f"bucket={moto_bucket}",
-        "-p",
-        "prefix=up/",
-    )
+    listed = run(runner, conn_file, "list_objects", moto_bucket, "-p", "prefix=up/")
     [listing] = lines(listed.output)
     assert [o["key"] for o in listing["objects"]] == ["up/a.json", "up/sub/b.txt"]
     assert listing["truncated"] is False
 
-    inline = invoke(
-        runner,
-        "run",
-        "get_object",
-        "-c",
-        conn_file,
-        "-p",
-        f"bucket={moto_bucket}",
-        "-p",
-        "key=up/a.json",
-    )
+    inline = run(runner, conn_file, "get_object", moto_bucket, "-p", "key=up/a.json")
     [response] = lines(inline.output)
     assert response["content"] == {"n": 1} and response["content_format"] == "json"
 
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    saved = invoke(
-        runner,
-        "run",
-        "get_object",
-        "-c",
-        conn_file,
-        "-p",
-        f"bucket={moto_bucket}",
-        "-p",
-        "key=up/sub/b.txt",
-        "--output",
-        out_dir,
+    saved = run(
+        runner, conn_file, "get_object", moto_bucket, "-p", "key=up/sub/b.txt", "--output", out_dir
     )
     [response] = lines(saved.output)
     assert (out_dir / "up" / "sub" / "b.txt").read_text() == "bee"
@@ -218,17 +183,7 @@ def test_output_dash_streams_content_to_stdout(runner, moto, moto_bucket, conn_f
 
 
 def test_missing_object_exits_3_and_keeps_the_request_id(runner, moto, moto_bucket, conn_file):
-    result = invoke(
-        runner,
-        "run",
-        "get_object",
-        "-c",
-        conn_file,
-        "-p",
-        f"bucket={moto_bucket}",
-        "-p",
-        "key=absent",
-    )
+    result = run(runner, conn_file, "get_object", moto_bucket, "-p", "key=absent")
     assert result.exit_code == 3
     assert "NoSuchKey" in result.output and "request id" in result.output
 
@@ -351,18 +306,8 @@ def test_output_file_refuses_path_escape(runner, moto, moto_bucket, conn_file, t
     boto3.client("s3").put_object(Bucket=moto_bucket, Key="../escape.txt", Body=b"x")
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    result = invoke(
-        runner,
-        "run",
-        "get_object",
-        "-c",
-        conn_file,
-        "-p",
-        f"bucket={moto_bucket}",
-        "-p",
-        "key=../escape.txt",
-        "--output",
-        out_dir,
+    result = run(
+        runner, conn_file, "get_object", moto_bucket, "-p", "key=../escape.txt", "--output", out_dir
     )
     assert result.exit_code == 2 and "--output" in result.output
     assert not (tmp_path / "escape.txt").exists()
