@@ -174,7 +174,7 @@ class PutObject(TargetActivity):
         if settings.get("storage_class"):
             extra["StorageClass"] = settings["storage_class"]
         with document.open() as stream:
-            body = prepare_body(stream, document.size)
+            body = prepare_body(stream, document.size, document.path)
 
             def put(client: Any) -> dict[str, Any]:
                 return {

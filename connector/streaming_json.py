@@ -19,9 +19,15 @@ class Deferred:
         return self._compute()
 
 
+def _is_lazy(value: Any) -> bool:
+    return isinstance(value, Deferred | Iterator)
+
+
 def write_json(value: Any, out: TextIO) -> None:
     """Write `value` as compact JSON, streaming iterators item by item."""
-    if isinstance(value, Deferred):
+    if isinstance(value, Mapping) and not any(_is_lazy(item) for item in value.values()):
+        out.write(json.dumps(value, separators=(",", ":"), default=str))
+    elif isinstance(value, Deferred):
         write_json(value(), out)
     elif isinstance(value, Mapping):
         out.write("{")
@@ -37,7 +43,7 @@ def write_json(value: Any, out: TextIO) -> None:
             write_json(item, out)
         out.write("]")
     else:
-        out.write(json.dumps(value, default=str))
+        out.write(json.dumps(value, separators=(",", ":"), default=str))
 
 
 def materialize(value: Any) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from typing import Any, BinaryIO
 
 from boto3.s3.transfer import TransferConfig
@@ -14,8 +15,11 @@ TRANSFER_CONFIG = TransferConfig(
     max_concurrency=8,
     use_threads=True,
 )
+TRANSFER_CONFIG.max_in_memory_upload_chunks = 4
+"""Parts of a stream are held in memory while they upload: at most 4 x 8 MiB. A file is
+uploaded by name, so s3transfer reads each part from disk as it sends it."""
 
-Body = bytes | BinaryIO
+Body = bytes | BinaryIO | os.PathLike
 
 
 class _Prefixed(io.RawIOBase):
@@ -32,7 +36,7 @@ class _Prefixed(io.RawIOBase):
         if self._head.nbytes:
             count = min(len(buffer), self._head.nbytes)
             buffer[:count] = self._head[:count]
-            self._head = self._head[count:]
+            self._head = self._head[count:] if count < self._head.nbytes else memoryview(b"")
             return count
         data = self._rest.read(len(buffer))
         buffer[: len(data)] = data
@@ -58,8 +62,11 @@ def _read_up_to(stream: BinaryIO, count: int) -> bytes:
     return b"".join(chunks)
 
 
-def prepare_body(stream: BinaryIO, size: int | None) -> Body:
-    """Small content as bytes (read at most one part), larger content as a stream."""
+def prepare_body(stream: BinaryIO, size: int | None, path: os.PathLike | None = None) -> Body:
+    """Small content as bytes (read at most one part); larger content as its file path when it
+    has one, else as a stream."""
+    if path is not None and size is not None and size > PART_SIZE:
+        return path
     if size is not None and size > PART_SIZE and _seekable(stream):
         return stream
     head = _read_up_to(stream, PART_SIZE + 1)
@@ -81,7 +88,10 @@ def upload(client: Any, body: Body, bucket: str, key: str, extra: dict[str, Any]
             "version_id": response.get("VersionId"),
             "size": len(body),
         }
-    client.upload_fileobj(body, bucket, key, ExtraArgs=extra, Config=TRANSFER_CONFIG)
+    if isinstance(body, os.PathLike):
+        client.upload_file(os.fspath(body), bucket, key, ExtraArgs=extra, Config=TRANSFER_CONFIG)
+    else:
+        client.upload_fileobj(body, bucket, key, ExtraArgs=extra, Config=TRANSFER_CONFIG)
     sse = {name: value for name, value in extra.items() if name.startswith("SSECustomer")}
     head = client.head_object(Bucket=bucket, Key=key, **sse)
     return {
