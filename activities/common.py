@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from marshmallow import Schema
+from marshmallow import Schema, fields, validate
 
 from s3_connector.connector.fields import (
     BucketName,
+    ObjectKey,
     RegionName,
     SseCustomerKeyField,
     describe,
@@ -18,6 +19,8 @@ from s3_connector.connector.fields import (
 from s3_connector.connector.transfers import etag
 
 __all__ = ["etag"]
+
+CHECKSUM_ALGORITHMS = ("CRC64NVME", "CRC32C", "CRC32", "SHA256", "SHA1")
 
 
 class BucketSettings(Schema):
@@ -74,3 +77,114 @@ def object_url(client: Any, bucket: str, key: str) -> str:
     if style == "path" or "." in bucket or (style == "auto" and not is_aws):
         return f"{endpoint}/{bucket}/{quoted}"
     return f"{parts.scheme}://{bucket}.{parts.netloc}/{quoted}"
+
+
+def version_id_field(description: str) -> fields.String:
+    return fields.String(
+        validate=validate.Length(min=1, max=1024),
+        metadata=describe("Version ID", description, group="object", dynamic=True),
+    )
+
+
+class ObjectSettings(BucketSettings):
+    """One object: bucket, region override, key and optional version."""
+
+    key = ObjectKey(
+        required=True,
+        metadata=describe("Key", "Key of the object.", group="object", dynamic=True),
+    )
+    version_id = version_id_field(
+        "Version of the object, in a versioned bucket; the latest when empty."
+    )
+
+
+def object_properties(bucket: str, key: str, region: str | None, **extra: Any) -> dict[str, Any]:
+    """The document properties that locate an object, the same in every activity."""
+    return {"bucket": bucket, "key": key, **split_key(key), "region": region, **extra}
+
+
+def checksum(response: dict[str, Any]) -> dict[str, str] | None:
+    """The object's stored checksum (HeadObject/GetObject with ChecksumMode ENABLED)."""
+    for algorithm in CHECKSUM_ALGORITHMS:
+        value = response.get(f"Checksum{algorithm}")
+        if value:
+            return {
+                "algorithm": algorithm,
+                "value": value,
+                "type": response.get("ChecksumType") or "FULL_OBJECT",
+            }
+    return None
+
+
+def object_description(response: dict[str, Any]) -> dict[str, Any]:
+    """What HeadObject says of an object, in the connector's property names."""
+    return {
+        "size": response.get("ContentLength"),
+        "content_type": response.get("ContentType") or "application/octet-stream",
+        "etag": etag(response.get("ETag")),
+        "version_id": response.get("VersionId"),
+        "last_modified": timestamp(response.get("LastModified")),
+        "storage_class": response.get("StorageClass") or "STANDARD",
+        "metadata": response.get("Metadata", {}),
+        "checksum": checksum(response),
+        "server_side_encryption": response.get("ServerSideEncryption"),
+        "sse_c": bool(response.get("SSECustomerAlgorithm")),
+    }
+
+
+OBJECT_DESCRIPTION_SCHEMA = {
+    "size": {"type": "integer"},
+    "content_type": {"type": "string"},
+    "etag": {"type": "string"},
+    "version_id": {"type": ["string", "null"]},
+    "last_modified": {"type": ["string", "null"]},
+    "storage_class": {"type": "string"},
+    "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
+    "checksum": {
+        "type": ["object", "null"],
+        "properties": {
+            "algorithm": {"enum": list(CHECKSUM_ALGORITHMS)},
+            "value": {"type": "string"},
+            "type": {"type": "string"},
+        },
+    },
+    "server_side_encryption": {"type": ["string", "null"]},
+    "sse_c": {"type": "boolean"},
+}
+"""JSON Schema of `object_description`'s properties, for response schemas."""
+
+LOCATION_SCHEMA = {
+    "bucket": {"type": "string"},
+    "key": {"type": "string"},
+    "folder": {"type": "string"},
+    "file_name": {"type": "string"},
+    "region": {"type": ["string", "null"]},
+}
+"""JSON Schema of `object_properties`' location properties."""
+
+
+def head_object(
+    connection: Any,
+    bucket: str,
+    key: str,
+    *,
+    region: str | None = None,
+    version_id: str | None = None,
+    sse: dict[str, str] | None = None,
+) -> tuple[dict[str, Any], str]:
+    """HeadObject with checksums enabled, in the bucket's region; (response, region)."""
+    request: dict[str, Any] = {
+        "Bucket": bucket,
+        "Key": key,
+        "ChecksumMode": "ENABLED",
+        **(sse or {}),
+    }
+    if version_id:
+        request["VersionId"] = version_id
+    return connection.regions.call(
+        bucket,
+        region,
+        lambda client: client.head_object(**request),
+        name="HeadObject",
+        target=f"s3://{bucket}/{key}",
+    )

@@ -66,6 +66,13 @@ def check_descriptor(descriptor: Any, source: str) -> dict[str, Any]:
                     f"{source}: field {field['name']}: condition names unknown field "
                     f"{part['field']}"
                 )
+    for permission in descriptor.get("permissions", []):
+        condition = permission.get("when", {})
+        named = condition if isinstance(condition, str) else condition.get("field")
+        if named and named not in names:
+            raise DescriptorError(
+                f"{source}: permission {permission['action']}: 'when' names unknown field {named}"
+            )
     if len(set(names)) != len(names):
         raise DescriptorError(f"{source}: field names repeat")
     _check_against_class(descriptor, source)

@@ -46,7 +46,7 @@ def describe_field(name: str, field: fields.Field) -> dict[str, Any]:
     meta = field.metadata
     entry: dict[str, Any] = {
         "name": name,
-        "type": prop.get("type", "string"),
+        "type": "json" if type(field) is fields.Raw else prop.get("type", "string"),
         "label": meta["label"],
         "description": meta["description"],
         "required": bool(field.required),

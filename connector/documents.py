@@ -17,13 +17,32 @@ class Document:
 
     A file is opened only when read, and a stream is handed on as it is, so a document
     never needs its whole content in memory. A stream can be read once.
+
+    `tracked` names the properties an activity wrote on the document it emitted: they say
+    where the document came from (Boomi's tracked properties). Properties set by the process
+    (the constructor, `with_properties`) are instructions for the next activity.
     """
 
-    __slots__ = ("_content", "properties")
+    __slots__ = ("_content", "properties", "tracked")
 
-    def __init__(self, properties: dict[str, Any] | None = None, content: Content = None):
+    def __init__(
+        self,
+        properties: dict[str, Any] | None = None,
+        content: Content = None,
+        tracked: frozenset[str] = frozenset(),
+    ):
         self.properties: dict[str, Any] = dict(properties or {})
         self._content = content
+        self.tracked = tracked
+
+    def with_properties(self, **values: Any) -> Document:
+        """A document with the same content and these properties set by the process."""
+        return Document({**self.properties, **values}, self._content, self.tracked - values.keys())
+
+    def as_emitted(self) -> Document:
+        """This document with all of its properties tracked, as an activity emits it."""
+        self.tracked = frozenset(self.properties)
+        return self
 
     @classmethod
     def from_path(cls, path: str | os.PathLike, file_name: str | None = None) -> Document:

@@ -16,6 +16,8 @@ from .errors import InvalidInput
 
 NOT_INHERITED_FROM_CONNECTION = frozenset({"region"})
 """The connection's region is the default for region detection, not an override."""
+BOUND_TO_BUCKET = ("region", "version_id")
+"""Tracked properties that describe the tracked bucket's object, not any other bucket's."""
 
 
 class PreparedActivity:
@@ -36,22 +38,30 @@ class PreparedActivity:
         settings_loader.load(type(activity).Settings, self.config, partial=self.dynamic)
 
     def settings_for(self, document: Document) -> dict[str, Any]:
-        """Validated settings for one document: for each dynamic field, the document's
-        property first, then the configuration, then the connection."""
+        """Validated settings for one document. For each dynamic field: the document's
+        property first, then the configuration, then the connection. A tracked property
+        (written by the activity that emitted the document) only fills a field that the
+        configuration leaves unset, so a configured destination is never overridden by
+        where the document came from; its region and version go only with its bucket."""
         connection = self.activity.connection.settings
         merged = {
             name: connection[name]
             for name in self.dynamic
             if name in connection and name not in NOT_INHERITED_FROM_CONNECTION
         }
+        properties = {
+            name: document.properties[name]
+            for name in self.dynamic
+            if document.properties.get(name) is not None
+        }
+        tracked = {name: value for name, value in properties.items() if name in document.tracked}
+        merged.update(tracked)
         merged.update(self.config)
-        merged.update(
-            {
-                name: document.properties[name]
-                for name in self.dynamic
-                if document.properties.get(name) is not None
-            }
-        )
+        merged.update({k: v for k, v in properties.items() if k not in document.tracked})
+        if "bucket" in tracked and merged.get("bucket") != tracked["bucket"]:
+            for name in BOUND_TO_BUCKET:
+                if name in tracked and merged.get(name) == tracked[name]:
+                    merged.pop(name)
         return settings_loader.load(type(self.activity).Settings, merged)
 
     def requests(self, documents: Iterable[Document] | None) -> Iterable[Document]:
@@ -64,14 +74,15 @@ class PreparedActivity:
         return [Document()]
 
     def _process(self, document: Document, settings: dict[str, Any]) -> list[Document]:
-        return list(self.activity.run(document, settings))
+        return [emitted.as_emitted() for emitted in self.activity.run(document, settings)]
 
     def run(self, documents: Iterable[Document] | None = None) -> Iterator[Document]:
         """Yield response documents lazily, in the order of the input documents."""
         requests = self.requests(documents)
         if not self.activity.concurrent or self.concurrency <= 1:
             for document in requests:
-                yield from self.activity.run(document, self.settings_for(document))
+                for emitted in self.activity.run(document, self.settings_for(document)):
+                    yield emitted.as_emitted()
             return
         yield from self._run_concurrently(requests)
 

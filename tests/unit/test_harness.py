@@ -89,3 +89,16 @@ def test_concurrent_activity_keeps_input_order_and_uses_threads(harness):
     out = [d.properties["n"] for d in harness.run("concurrent_echo", {"bucket": "b"}, docs)]
     assert out == list(range(12))
     assert len(Echo.threads) > 1
+
+
+def test_tracked_properties_fill_only_what_the_configuration_leaves_unset(harness):
+    emitted = list(harness.run("echo", {"bucket": "source", "region": "eu-central-1"}))
+    assert emitted[0].tracked >= {"bucket", "region"}
+    prepared = harness.prepare("echo", {"bucket": "destination"})
+    settings = prepared.settings_for(emitted[0])
+    assert settings["bucket"] == "destination"
+    assert "region" not in settings, "the source bucket's region must not follow the document"
+    same_bucket = harness.prepare("echo", {}).settings_for(emitted[0])
+    assert (same_bucket["bucket"], same_bucket["region"]) == ("source", "eu-central-1")
+    redirected = emitted[0].with_properties(bucket="per-document")
+    assert prepared.settings_for(redirected)["bucket"] == "per-document"
