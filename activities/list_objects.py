@@ -2,21 +2,39 @@
 
 from __future__ import annotations
 
+import fnmatch
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from marshmallow import fields, validate
 
 from s3_connector.connector.activity import TargetActivity
 from s3_connector.connector.documents import Document
+from s3_connector.connector.errors import ConnectorError
 from s3_connector.connector.fields import describe
 from s3_connector.connector.streaming_json import Deferred
 
-from .common import BucketSettings, etag, timestamp
+from . import continuation
+from .common import (
+    LOCATION_SCHEMA,
+    OBJECT_DESCRIPTION_SCHEMA,
+    BucketSettings,
+    etag,
+    head_object,
+    object_description,
+    object_properties,
+    sse_c_key_field,
+    sse_params,
+    timestamp,
+)
 
 MAX_RESULTS = 100_000
 PAGE_SIZE = 1000
+METADATA_WORKERS = 16
+"""HeadObject calls in flight at once for include_metadata."""
+EMIT_LISTING, EMIT_OBJECTS = "listing", "objects"
 
 
 class ListObjectsSettings(BucketSettings):
@@ -27,6 +45,15 @@ class ListObjectsSettings(BucketSettings):
             "Prefix", "Only keys that start with this prefix.", group="listing", dynamic=True
         ),
     )
+    recurse = fields.Boolean(
+        load_default=True,
+        metadata=describe(
+            "Recurse",
+            "List every key under the prefix. When false, list one level: deeper keys are "
+            "grouped into common_prefixes by the delimiter (/ unless set).",
+            group="listing",
+        ),
+    )
     delimiter = fields.String(
         validate=validate.Length(min=1, max=16),
         metadata=describe(
@@ -35,12 +62,27 @@ class ListObjectsSettings(BucketSettings):
             group="listing",
         ),
     )
+    filter = fields.String(
+        validate=validate.Length(min=1, max=1024),
+        metadata=describe(
+            "Filter",
+            "A glob (* ? [abc]) on the object's name, the part of the key after the last /; "
+            "on the whole key when the pattern contains /.",
+            group="listing",
+        ),
+    )
+    case_sensitive = fields.Boolean(
+        load_default=False,
+        metadata=describe(
+            "Case sensitive", "Whether the filter tells upper from lower case.", group="listing"
+        ),
+    )
     max_results = fields.Integer(
         load_default=MAX_RESULTS,
         validate=validate.Range(min=1, max=MAX_RESULTS),
         metadata=describe(
             "Maximum results",
-            "Most entries to return (objects and common prefixes, as S3 counts them). "
+            "Most entries to return: objects that pass the filter, and common prefixes. "
             "A longer listing is truncated and can be resumed from next_continuation_token.",
             group="listing",
         ),
@@ -62,6 +104,48 @@ class ListObjectsSettings(BucketSettings):
             dynamic=True,
         ),
     )
+    include_metadata = fields.Boolean(
+        load_default=False,
+        metadata=describe(
+            "Include metadata",
+            "Add each object's content type, user metadata, version and checksum "
+            f"(one HeadObject per object, {METADATA_WORKERS} at a time).",
+            group="options",
+        ),
+    )
+    emit = fields.String(
+        load_default=EMIT_LISTING,
+        validate=validate.OneOf([EMIT_LISTING, EMIT_OBJECTS]),
+        metadata=describe(
+            "Emit",
+            "listing: one response document holding the listing. objects: one response "
+            "document per object, carrying its bucket, key, folder, file_name and region, "
+            "ready for the next activity (e.g. Get Object); the last one says whether the "
+            "listing was truncated.",
+            group="options",
+        ),
+    )
+    sse_c_key = sse_c_key_field(
+        "Key (base64 of 32 bytes) for reading the metadata of SSE-C objects (include_metadata)."
+    )
+
+
+def name_matcher(settings: dict[str, Any]) -> Callable[[str], bool]:
+    """Whether a key passes the filter: a glob on the name, or on the key if it has a /."""
+    pattern = settings.get("filter")
+    if not pattern:
+        return lambda key: True
+    on_key = "/" in pattern
+    if not settings["case_sensitive"]:
+        pattern = pattern.casefold()
+
+    def matches(key: str) -> bool:
+        subject = key if on_key else key.rsplit("/", 1)[-1]
+        if not settings["case_sensitive"]:
+            subject = subject.casefold()
+        return fnmatch.fnmatchcase(subject, pattern)
+
+    return matches
 
 
 class _Listing:
@@ -70,45 +154,74 @@ class _Listing:
     def __init__(self, activity: ListObjects, settings: dict[str, Any]):
         self.activity = activity
         self.settings = settings
+        self.matches = name_matcher(settings)
         self.common_prefixes: list[str] = []
         self.truncated = False
         self.next_token: str | None = None
         self.region: str | None = None
 
-    def pages(self) -> Iterator[list[dict[str, Any]]]:
-        """The objects of each ListObjectsV2 page, until the listing or max_results ends."""
+    def _request(self) -> dict[str, Any]:
         s = self.settings
-        bucket = s["bucket"]
-        request: dict[str, Any] = {"Bucket": bucket, "Prefix": s["prefix"]}
-        for name, param in (
-            ("delimiter", "Delimiter"),
-            ("start_after", "StartAfter"),
-            ("continuation_token", "ContinuationToken"),
-        ):
-            if s.get(name):
-                request[param] = s[name]
-        remaining = s["max_results"]
+        request: dict[str, Any] = {"Bucket": s["bucket"], "Prefix": s["prefix"]}
+        delimiter = s.get("delimiter") or (None if s["recurse"] else "/")
+        if delimiter:
+            request["Delimiter"] = delimiter
+        if s.get("continuation_token"):
+            request.update(continuation.request_params(s["continuation_token"]))
+        elif s.get("start_after"):
+            request["StartAfter"] = s["start_after"]
+        return request
+
+    def _fetch(self, request: dict[str, Any], size: int) -> dict[str, Any]:
+        bucket = self.settings["bucket"]
+        page, self.region = self.activity.connection.regions.call(
+            bucket,
+            self.settings.get("region"),
+            lambda client: client.list_objects_v2(MaxKeys=size, **request),
+            name="ListObjectsV2",
+            target=f"s3://{bucket}/{self.settings['prefix']}",
+        )
+        return page
+
+    def pages(self) -> Iterator[list[dict[str, Any]]]:
+        """The objects of each page (after the filter), until the listing or max_results
+        ends. A page is cut short when max_results falls inside it; the continuation token
+        then resumes right after the last entry returned."""
+        request = self._request()
+        remaining = self.settings["max_results"]
+        filtered = bool(self.settings.get("filter"))
+        last, last_is_prefix = "", False
         while remaining > 0:
-            size = min(PAGE_SIZE, remaining)
-            page, self.region = self.activity.connection.regions.call(
-                bucket,
-                s.get("region"),
-                lambda client, size=size: client.list_objects_v2(MaxKeys=size, **request),
-                name="ListObjectsV2",
-                target=f"s3://{bucket}/{s['prefix']}",
-            )
-            contents = page.get("Contents", [])
-            prefixes = [entry["Prefix"] for entry in page.get("CommonPrefixes", [])]
-            self.common_prefixes.extend(prefixes)
-            remaining -= len(contents) + len(prefixes)
+            page = self._fetch(request, PAGE_SIZE if filtered else min(PAGE_SIZE, remaining))
+            entries: list[tuple[str, Any]] = [
+                (item["Key"], item) for item in page.get("Contents", [])
+            ]
+            if page.get("CommonPrefixes"):
+                entries += [(entry["Prefix"], None) for entry in page["CommonPrefixes"]]
+                entries.sort(key=lambda pair: continuation.sort_key(pair[0]))
+            objects: list[dict[str, Any]] = []
+            for name, item in entries:
+                if item is not None and not self.matches(name):
+                    continue
+                if remaining == 0:
+                    self.truncated = True
+                    self.next_token = continuation.after_entry(last, is_prefix=last_is_prefix)
+                    yield objects
+                    return
+                if item is None:
+                    self.common_prefixes.append(name)
+                else:
+                    objects.append(_entry(item))
+                last, last_is_prefix = name, item is None
+                remaining -= 1
             token = page.get("NextContinuationToken")
             self.truncated = bool(page.get("IsTruncated")) and bool(token)
             self.next_token = token if self.truncated else None
-            yield [_entry(item) for item in contents]
+            yield objects
             if not self.truncated:
                 return
-            request["ContinuationToken"] = token
             request.pop("StartAfter", None)
+            request["ContinuationToken"] = token
 
 
 def _entry(item: dict[str, Any]) -> dict[str, Any]:
@@ -121,6 +234,19 @@ def _entry(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+ENTRY_SCHEMA = {
+    "key": {"type": "string"},
+    "size": {"type": "integer"},
+    "etag": {"type": "string"},
+    "last_modified": {"type": "string"},
+    "storage_class": {"type": "string"},
+}
+METADATA_SCHEMA = {
+    name: OBJECT_DESCRIPTION_SCHEMA[name]
+    for name in ("content_type", "metadata", "version_id", "checksum", "sse_c")
+} | {"metadata_error": {"type": "string"}}
+
+
 class ListObjects(TargetActivity):
     id = "list_objects"
     name = "List Objects"
@@ -128,10 +254,11 @@ class ListObjects(TargetActivity):
         "Lists up to 100,000 objects of a bucket. A target, as in the reference connector: "
         "it takes a request document and returns one listing document, paged through "
         "ListObjectsV2 and streamed; a truncated listing resumes exactly from "
-        "next_continuation_token."
+        "next_continuation_token. With emit=objects it returns one document per object "
+        "instead, ready for Get Object, Copy Object or Delete Object."
     )
     Settings = ListObjectsSettings
-    writes = ("bucket", "prefix", "region")
+    writes = ("bucket", "key", "folder", "file_name", "prefix", "region")
     response = {
         "type": "object",
         "properties": {
@@ -141,44 +268,105 @@ class ListObjects(TargetActivity):
                 "type": "array",
                 "items": {
                     "type": "object",
-                    "properties": {
-                        "key": {"type": "string"},
-                        "size": {"type": "integer"},
-                        "etag": {"type": "string"},
-                        "last_modified": {"type": "string"},
-                        "storage_class": {"type": "string"},
-                    },
-                    "required": ["key", "size", "etag", "last_modified", "storage_class"],
+                    "properties": ENTRY_SCHEMA | METADATA_SCHEMA,
+                    "required": list(ENTRY_SCHEMA),
                 },
             },
             "common_prefixes": {"type": "array", "items": {"type": "string"}},
             "truncated": {"type": "boolean"},
             "next_continuation_token": {"type": ["string", "null"]},
-            "region": {"type": "string"},
-        },
-        "required": [
-            "bucket",
-            "objects",
-            "common_prefixes",
-            "truncated",
-            "next_continuation_token",
+        }
+        | LOCATION_SCHEMA
+        | ENTRY_SCHEMA
+        | METADATA_SCHEMA,
+        "oneOf": [
+            {
+                "title": "the listing (emit=listing)",
+                "required": [
+                    "bucket",
+                    "objects",
+                    "common_prefixes",
+                    "truncated",
+                    "next_continuation_token",
+                ],
+                "not": {"required": ["key"]},
+            },
+            {
+                "title": "one object (emit=objects)",
+                "required": ["bucket", "key", "folder", "file_name", "size", "truncated"],
+                "not": {"required": ["objects"]},
+            },
         ],
     }
-    permissions = ({"action": "s3:ListBucket", "resource": "bucket"},)
+    permissions = (
+        {"action": "s3:ListBucket", "resource": "bucket"},
+        {"action": "s3:GetObject", "resource": "object", "when": "include_metadata"},
+    )
 
     def run(self, document: Document, settings: dict[str, Any]) -> Iterator[Document]:
         listing = _Listing(self, settings)
         pages = listing.pages()
         first = next(pages)
-        objects = (entry for page in itertools.chain([first], pages) for entry in page)
+        objects = self._with_metadata(itertools.chain([first], pages), settings)
+        if settings["emit"] == EMIT_OBJECTS:
+            yield from self._object_documents(objects, listing)
+            return
         yield Document(
             {
                 "bucket": settings["bucket"],
                 "prefix": settings["prefix"],
-                "objects": objects,
+                "objects": (entry for page in objects for entry in page),
                 "common_prefixes": Deferred(lambda: listing.common_prefixes),
                 "truncated": Deferred(lambda: listing.truncated),
                 "next_continuation_token": Deferred(lambda: listing.next_token),
                 "region": Deferred(lambda: listing.region),
             }
         )
+
+    def _object_documents(
+        self, pages: Iterator[list[dict[str, Any]]], listing: _Listing
+    ) -> Iterator[Document]:
+        settings = listing.settings
+        entries = (entry for page in pages for entry in page)
+        current = next(entries, None)
+        while current is not None:
+            following = next(entries, None)
+            last = following is None
+            yield Document(
+                object_properties(
+                    settings["bucket"],
+                    current["key"],
+                    listing.region,
+                    prefix=settings["prefix"],
+                    **{name: value for name, value in current.items() if name != "key"},
+                    truncated=listing.truncated if last else False,
+                    next_continuation_token=listing.next_token if last else None,
+                )
+            )
+            current = following
+
+    def _with_metadata(
+        self, pages: Iterator[list[dict[str, Any]]], settings: dict[str, Any]
+    ) -> Iterator[list[dict[str, Any]]]:
+        if not settings["include_metadata"]:
+            yield from pages
+            return
+        sse = sse_params(settings)
+
+        def describe_entry(entry: dict[str, Any]) -> dict[str, Any]:
+            try:
+                head, _ = head_object(
+                    self.connection,
+                    settings["bucket"],
+                    entry["key"],
+                    region=settings.get("region"),
+                    sse=sse,
+                )
+            except ConnectorError as exc:
+                return {**entry, "metadata_error": str(exc)}
+            described = object_description(head)
+            return entry | {name: described[name] for name in METADATA_SCHEMA if name in described}
+
+        with ThreadPoolExecutor(METADATA_WORKERS, thread_name_prefix="s3c-head") as pool:
+            for page in pages:
+                yield list(pool.map(describe_entry, page))

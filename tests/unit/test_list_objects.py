@@ -77,3 +77,77 @@ def test_the_listing_streams_object_by_object(moto_connection, keys_2500):
     parsed = json.loads(out.getvalue())
     assert len(parsed["objects"]) == 2500 and parsed["truncated"] is False
     assert len(calls) == 3
+
+
+@pytest.fixture
+def mixed_tree(moto_bucket):
+    s3 = boto3.client("s3", region_name="us-east-1")
+    keys = [f"tree/{n:03d}.{'CSV' if n % 3 == 0 else 'json'}" for n in range(60)]
+    keys += [f"tree/sub{n}/inner.csv" for n in range(5)]
+    for key in keys:
+        s3.put_object(Bucket=moto_bucket, Key=key, Body=b"x")
+    return moto_bucket, sorted(keys)
+
+
+def resume_all(connection, **config):
+    """Every listing document of a listing resumed until it is no longer truncated."""
+    pages = [listing(connection, **config)]
+    while pages[-1]["truncated"]:
+        token = pages[-1]["next_continuation_token"]
+        pages.append(listing(connection, **config, continuation_token=token))
+    return pages
+
+
+def test_filter_is_a_case_insensitive_glob_on_the_name_by_default(moto_connection, mixed_tree):
+    bucket, keys = mixed_tree
+    found = [o["key"] for o in listing(moto_connection, bucket=bucket, filter="*.csv")["objects"]]
+    assert found == [k for k in keys if k.lower().endswith(".csv")]
+    exact = listing(moto_connection, bucket=bucket, filter="*.csv", case_sensitive=True)
+    assert [o["key"] for o in exact["objects"]] == [k for k in keys if k.endswith(".csv")]
+    on_key = listing(moto_connection, bucket=bucket, filter="tree/sub*/*")
+    assert [o["key"] for o in on_key["objects"]] == [k for k in keys if "/sub" in k]
+
+
+def test_filtered_listing_counts_matches_and_resumes_inside_a_page(moto_connection, mixed_tree):
+    bucket, keys = mixed_tree
+    pages = resume_all(moto_connection, bucket=bucket, filter="*.json", max_results=7)
+    assert [len(page["objects"]) for page in pages][:-1] == [7] * (len(pages) - 1)
+    listed = [o["key"] for page in pages for o in page["objects"]]
+    assert listed == [k for k in keys if k.endswith(".json")]
+
+
+def test_one_level_listing_resumes_across_objects_and_prefixes(moto_connection, mixed_tree):
+    bucket, keys = mixed_tree
+    pages = resume_all(moto_connection, bucket=bucket, prefix="tree/", recurse=False, max_results=4)
+    objects = [o["key"] for page in pages for o in page["objects"]]
+    prefixes = [p for page in pages for p in page["common_prefixes"]]
+    assert objects == [k for k in keys if k.count("/") == 1]
+    assert prefixes == [f"tree/sub{n}/" for n in range(5)]
+
+
+def test_include_metadata_heads_each_object(moto_connection, moto_bucket):
+    s3 = boto3.client("s3", region_name="us-east-1")
+    for n in range(3):
+        s3.put_object(
+            Bucket=moto_bucket,
+            Key=f"m/{n}.txt",
+            Body=b"x",
+            ContentType="text/plain",
+            Metadata={"n": str(n)},
+        )
+    result = listing(moto_connection, bucket=moto_bucket, include_metadata=True)
+    assert [o["metadata"] for o in result["objects"]] == [{"n": "0"}, {"n": "1"}, {"n": "2"}]
+    assert {o["content_type"] for o in result["objects"]} == {"text/plain"}
+
+
+def test_emit_objects_gives_one_document_per_object(moto_connection, keys_2500):
+    bucket, keys = keys_2500
+    config = {"bucket": bucket, "prefix": "data/", "emit": "objects", "max_results": 3}
+    documents = list(Harness(moto_connection).run("list_objects", config))
+    assert [d.properties["key"] for d in documents] == keys[:3]
+    assert documents[0].properties["folder"] == "data"
+    assert documents[0].properties["file_name"] == "00000.txt"
+    assert [d.properties["truncated"] for d in documents] == [False, False, True]
+    token = documents[-1].properties["next_continuation_token"]
+    resumed = listing(moto_connection, bucket=bucket, prefix="data/", continuation_token=token)
+    assert [o["key"] for o in resumed["objects"]] == keys[3:]
