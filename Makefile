@@ -37,6 +37,7 @@ format: $(VENV)/.installed-test
 
 descriptors: $(VENV)/.installed-local
 	$(BIN)/python -m s3_connector.connector.descriptor_builder
+	$(BIN)/python -m s3_connector.connector.field_table README.md
 
 clean:
 	rm -rf $(VENV) .demo .bench build *.egg-info .pytest_cache .ruff_cache

@@ -128,6 +128,11 @@ SSE_C_RULE = "must be the base64 encoding of a 32-byte (256-bit) key"
 class SseCustomerKeyField(fields.String):
     """A customer-provided encryption key: base64 of exactly 32 bytes."""
 
+    def __init__(self, **kwargs):
+        super().__init__(
+            validate=validate.Regexp(r"^[A-Za-z0-9+/]{43}=$", error=SSE_C_RULE), **kwargs
+        )
+
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, Secret):
             value = value.reveal()

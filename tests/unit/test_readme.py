@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 from s3_connector.connector.catalog import DESCRIPTORS_DIR, Catalog
+from s3_connector.connector.field_table import render_readme
 
 README = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
 
@@ -19,11 +20,14 @@ def test_every_activity_and_field_is_documented():
     for descriptor in [catalog.connection, *catalog.activities.values()]:
         if descriptor["kind"] == "activity":
             assert f"### {descriptor['name']} (`{descriptor['id']}`)" in README
-        for field in descriptor["fields"]:
-            assert f"| `{field['name']}` |" in README, field["name"]
+        assert f"<!-- fields: {descriptor['id']} -->" in README, descriptor["id"]
 
 
 def test_the_complete_descriptor_example_is_the_shipped_one():
     example = re.search(r"```json\n(\{\n  \"format\".*?)\n```", README, re.S).group(1)
-    shipped = json.loads((DESCRIPTORS_DIR / "list_objects.json").read_text())
+    shipped = json.loads((DESCRIPTORS_DIR / "get_object.json").read_text())
     assert json.loads(example) == shipped
+
+
+def test_field_tables_are_generated_from_the_descriptors():
+    assert render_readme(README, Catalog.shipped()) == README, "run `make descriptors`"

@@ -1,0 +1,108 @@
+"""The README's field tables and descriptor example, generated from the descriptors.
+
+`python -m s3_connector.connector.field_table README.md` rewrites every table between
+`<!-- fields: ID -->` and `<!-- /fields -->`, and the JSON block after
+`<!-- descriptor: ID -->`; a test fails when the README is not current.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from marshmallow import Schema, validate
+
+from .catalog import Catalog, resolve_class
+from .fields import BUCKET_NAME_RULE
+
+_BLOCK = re.compile(r"(<!-- fields: (\w+) -->\n).*?(<!-- /fields -->)", re.S)
+_EXAMPLE = re.compile(r"(<!-- descriptor: (\w+) -->\n```json\n).*?(\n```)", re.S)
+
+
+def _schema(descriptor: dict[str, Any]) -> Schema:
+    if descriptor["kind"] == "connection":
+        from .connection import ConnectionSchema
+
+        return ConnectionSchema()
+    return resolve_class(descriptor["class"]).Settings()
+
+
+def _pattern_rule(field: Any) -> str:
+    for validator in field.validators:
+        if isinstance(validator, validate.Regexp):
+            if validator.error == BUCKET_NAME_RULE:
+                return "S3 bucket naming rules"
+            return validator.error.removeprefix("must be ")
+    return ""
+
+
+def _rules(entry: dict[str, Any], field: Any) -> str:
+    rules = ["required"] if entry["required"] else []
+    if "enum" in entry:
+        rules.append(" \\| ".join(f"`{value}`" for value in entry["enum"]))
+    limits = entry.get("constraints", {})
+    if "pattern" in limits:
+        rules.append(_pattern_rule(field))
+    elif "minLength" in limits or "maxLength" in limits:
+        low, high = limits.get("minLength", 0), limits.get("maxLength", "∞")
+        rules.append(f"length {low} to {high}")
+    if "minimum" in limits or "maximum" in limits:
+        rules.append(f"{limits.get('minimum', '-∞')} to {limits.get('maximum', '∞')}")
+    return "; ".join(rule for rule in rules if rule)
+
+
+def _flags(entry: dict[str, Any]) -> str:
+    flags = [name for name in ("secret", "dynamic") if entry[name]]
+    condition = entry.get("condition")
+    if condition and "field" in condition:
+        values = condition.get("oneOf", [condition.get("equals")])
+        flags.append(f"shown when `{condition['field']}` is {' or '.join(map(str, values))}")
+    return ", ".join(flags)
+
+
+def markdown_table(descriptor: dict[str, Any]) -> str:
+    schema = _schema(descriptor)
+    lines = [
+        "| field | type | default | rules | flags | description |",
+        "|---|---|---|---|---|---|",
+    ]
+    for entry in descriptor["fields"]:
+        default = f"`{json.dumps(entry['default'])}`" if "default" in entry else ""
+        cells = [
+            f"`{entry['name']}`",
+            entry["type"],
+            default,
+            _rules(entry, schema.fields[entry["name"]]),
+            _flags(entry),
+            entry["description"].replace("|", "\\|"),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def render_readme(text: str, catalog: Catalog) -> str:
+    """`text` with every field table regenerated from `catalog`."""
+    descriptors = {"connection": catalog.connection, **catalog.activities}
+
+    def table(match: re.Match) -> str:
+        return match.group(1) + markdown_table(descriptors[match.group(2)]) + match.group(3)
+
+    def example(match: re.Match) -> str:
+        shown = json.dumps(descriptors[match.group(2)], indent=2, ensure_ascii=False)
+        return match.group(1) + shown + match.group(3)
+
+    return _EXAMPLE.sub(example, _BLOCK.sub(table, text))
+
+
+def main(argv: list[str] | None = None) -> int:
+    path = Path((sys.argv[1:] if argv is None else argv)[0])
+    path.write_text(render_readme(path.read_text(encoding="utf-8"), Catalog.shipped()))
+    print(f"wrote the field tables of {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
