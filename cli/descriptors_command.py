@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
-from importlib.metadata import version
+from collections.abc import Callable
+from importlib.metadata import entry_points, version
 from pathlib import Path
 
 import click
 
 from s3_connector.connector.catalog import (
+    PLUGIN_GROUP,
     Catalog,
     DescriptorError,
     meta_schema,
+    plugin_descriptor,
     read_descriptor,
     shipped_paths,
 )
@@ -25,7 +28,7 @@ def descriptors() -> None:
 @descriptors.command("list")
 def list_descriptors() -> None:
     """A table of the activities: id, name, role."""
-    catalog = Catalog.shipped()
+    catalog = Catalog.installed()
     rows = [(d["id"], d["name"], d["role"]) for d in catalog.activities.values()]
     rows.sort()
     widths = [max(len(row[i]) for row in [("ID", "NAME", "ROLE"), *rows]) for i in range(3)]
@@ -39,7 +42,7 @@ def list_descriptors() -> None:
 @click.argument("descriptor_id", metavar="ID")
 def show(descriptor_id: str) -> None:
     """Print one descriptor (an activity id, or `connection`)."""
-    catalog = Catalog.shipped()
+    catalog = Catalog.installed()
     if descriptor_id == "connection":
         descriptor = catalog.connection
     else:
@@ -48,7 +51,7 @@ def show(descriptor_id: str) -> None:
 
 
 def bundle() -> dict:
-    catalog = Catalog.shipped()
+    catalog = Catalog.installed()
     return {
         "format": "s3-connector/bundle/v1",
         "connector": "s3-connector",
@@ -81,16 +84,26 @@ def export(output: str | None) -> None:
 def validate(paths: tuple[str, ...]) -> None:
     """Check descriptors against the meta-schema and their classes (the shipped ones by
     default)."""
-    targets = [Path(p) for p in paths] or shipped_paths()
+    checks: list[tuple[str, Callable[[], object]]] = [
+        (str(path), lambda path=path: read_descriptor(path))
+        for path in ([Path(p) for p in paths] or shipped_paths())
+    ]
+    if not paths:
+        checks += [
+            (f"plugin {ep.name}", lambda ep=ep: plugin_descriptor(ep))
+            for ep in entry_points(group=PLUGIN_GROUP)
+        ]
     failures = 0
-    for path in targets:
+    for name, check in checks:
         try:
-            read_descriptor(path)
+            check()
         except DescriptorError as exc:
             failures += 1
             click.echo(f"invalid: {exc}", err=True)
         else:
-            click.echo(f"ok: {path}")
+            click.echo(f"ok: {name}")
     if failures:
-        raise DescriptorError(f"{failures} of {len(targets)} descriptors are invalid")
-    click.echo(f"{len(targets)} descriptors valid")
+        raise DescriptorError(f"{failures} of {len(checks)} descriptors are invalid")
+    if not paths:
+        Catalog.installed()
+    click.echo(f"{len(checks)} descriptors valid")

@@ -8,6 +8,7 @@ import json
 import pkgutil
 from functools import cache
 from importlib import resources
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ from .errors import InvalidInput
 DESCRIPTORS_DIR = Path(str(resources.files("s3_connector.descriptors")))
 META_SCHEMA_FILE = "descriptor.schema.json"
 ACTIVITIES_PACKAGE = "s3_connector.activities"
+PLUGIN_GROUP = "s3_connector.activities"
+"""Entry-point group through which other packages add activities: `name = "module:Class"`."""
 
 
 class DescriptorError(InvalidInput):
@@ -127,24 +130,70 @@ def shipped_activity_classes() -> list[type[Activity]]:
     return [found[key] for key in sorted(found)]
 
 
+def _plugin_origin(entry_point: EntryPoint) -> str:
+    dist = entry_point.dist.name if entry_point.dist else "unknown distribution"
+    return f"plugin {entry_point.name} ({dist})"
+
+
+def plugin_descriptor(entry_point: EntryPoint) -> dict[str, Any]:
+    """The validated descriptor of the Activity class an entry point names."""
+    origin = _plugin_origin(entry_point)
+    try:
+        cls = entry_point.load()
+    except Exception as exc:
+        raise DescriptorError(
+            f"{origin}: {entry_point.value} cannot be loaded ({type(exc).__name__}: {exc})"
+        ) from None
+    if not (inspect.isclass(cls) and issubclass(cls, Activity) and "id" in vars(cls)):
+        raise DescriptorError(f"{origin}: {entry_point.value} is not an Activity class with an id")
+    from .descriptor_builder import activity_descriptor
+
+    try:
+        descriptor = activity_descriptor(cls)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise DescriptorError(f"{origin}: its descriptor cannot be built ({exc})") from None
+    return check_descriptor(descriptor, origin)
+
+
 class Catalog:
     """The validated connection descriptor and activity descriptors, by id."""
 
-    def __init__(self, descriptors: list[dict[str, Any]]):
+    def __init__(self, descriptors: list[dict[str, Any]], origins: list[str] | None = None):
         self.connection: dict[str, Any] | None = None
         self.activities: dict[str, dict[str, Any]] = {}
-        for descriptor in descriptors:
+        self.origins: dict[str, str] = {}
+        for descriptor, origin in zip(
+            descriptors, origins or ["the catalogue"] * len(descriptors), strict=True
+        ):
             if descriptor["kind"] == "connection":
                 self.connection = descriptor
-            elif descriptor["id"] in self.activities:
-                raise DescriptorError(f"activity id {descriptor['id']} is declared twice")
-            else:
-                self.activities[descriptor["id"]] = descriptor
+                continue
+            known = self.origins.get(descriptor["id"])
+            if known is not None:
+                raise DescriptorError(
+                    f"activity id {descriptor['id']} of {origin} is already declared by {known}",
+                    field="activity",
+                )
+            self.activities[descriptor["id"]] = descriptor
+            self.origins[descriptor["id"]] = origin
 
     @classmethod
     @cache
     def shipped(cls) -> Catalog:
+        """The descriptors that ship in `descriptors/`."""
         return cls([read_descriptor(path) for path in shipped_paths()])
+
+    @classmethod
+    @cache
+    def installed(cls) -> Catalog:
+        """The shipped descriptors and those of every installed plugin activity."""
+        shipped = [read_descriptor(path) for path in shipped_paths()]
+        plugins = sorted(entry_points(group=PLUGIN_GROUP), key=lambda ep: ep.name)
+        return cls(
+            [*shipped, *(plugin_descriptor(ep) for ep in plugins)],
+            [f"s3-connector ({path.name})" for path in shipped_paths()]
+            + [_plugin_origin(ep) for ep in plugins],
+        )
 
     def descriptor(self, activity_id: str) -> dict[str, Any]:
         try:

@@ -109,7 +109,7 @@ class Harness:
         self, connection: Connection, catalog: Catalog | None = None, concurrency: int = 8
     ):
         self.connection = connection
-        self.catalog = catalog or Catalog.shipped()
+        self.catalog = catalog or Catalog.installed()
         self.concurrency = concurrency
 
     def prepare(

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 
 def test_the_wheel_ships_descriptors_and_runs(tmp_path):
@@ -49,5 +50,6 @@ def test_the_wheel_ships_descriptors_and_runs(tmp_path):
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
-    assert "4 descriptors valid" in result.stdout
+    shipped = len(list((Path(root) / "descriptors").glob("*.json"))) - 1  # the meta-schema
+    assert f"{shipped} descriptors valid" in result.stdout
     assert str(target) in result.stdout

@@ -1,0 +1,54 @@
+"""Plugin activities come in through the `s3_connector.activities` entry points."""
+
+import sys
+from importlib.metadata import EntryPoint
+from pathlib import Path
+
+import pytest
+
+from s3_connector.connector import catalog as catalog_module
+from s3_connector.connector.catalog import Catalog, DescriptorError
+
+PLUGIN_SOURCE = Path(__file__).parents[1] / "plugin_example"
+
+
+@pytest.fixture
+def plugins(monkeypatch):
+    """Installs the given entry points for the duration of a test."""
+    monkeypatch.syspath_prepend(str(PLUGIN_SOURCE))
+    installed: list[EntryPoint] = []
+    monkeypatch.setattr(catalog_module, "entry_points", lambda group: list(installed))
+    Catalog.installed.cache_clear()
+    yield installed
+    Catalog.installed.cache_clear()
+    sys.modules.pop("s3c_plugin_example.object_checksum", None)
+
+
+def entry_point(name: str, value: str) -> EntryPoint:
+    return EntryPoint(name, value, catalog_module.PLUGIN_GROUP)
+
+
+def test_a_plugin_activity_joins_the_catalogue(plugins):
+    plugins.append(entry_point("checksum", "s3c_plugin_example.object_checksum:ObjectChecksum"))
+    catalog = Catalog.installed()
+    assert catalog.descriptor("object_checksum")["role"] == "target"
+    assert set(Catalog.shipped().activities) < set(catalog.activities)
+
+
+def test_a_duplicate_id_is_refused_naming_both_sides(plugins):
+    plugins.append(entry_point("again", "s3_connector.activities.put_object:PutObject"))
+    with pytest.raises(DescriptorError, match=r"put_object of plugin again .* already declared"):
+        Catalog.installed()
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("s3c_plugin_example.missing:Nothing", "cannot be loaded"),
+        ("s3c_plugin_example:__doc__", "not an Activity class"),
+    ],
+)
+def test_a_broken_plugin_is_named(plugins, value, problem):
+    plugins.append(entry_point("broken", value))
+    with pytest.raises(DescriptorError, match=f"plugin broken .*{problem}"):
+        Catalog.installed()
