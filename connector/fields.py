@@ -125,12 +125,20 @@ class SseCustomerKey(Secret):
 SSE_C_RULE = "must be the base64 encoding of a 32-byte (256-bit) key"
 
 
+class _SecretRegexp(validate.Regexp):
+    """A pattern checked on a secret's plain value (and stated in the descriptor)."""
+
+    def __call__(self, value: Any) -> Any:
+        super().__call__(value.reveal() if isinstance(value, Secret) else value)
+        return value
+
+
 class SseCustomerKeyField(fields.String):
     """A customer-provided encryption key: base64 of exactly 32 bytes."""
 
     def __init__(self, **kwargs):
         super().__init__(
-            validate=validate.Regexp(r"^[A-Za-z0-9+/]{43}=$", error=SSE_C_RULE), **kwargs
+            validate=_SecretRegexp(r"^[A-Za-z0-9+/]{43}=$", error=SSE_C_RULE), **kwargs
         )
 
     def _deserialize(self, value, attr, data, **kwargs):
