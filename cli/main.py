@@ -12,6 +12,7 @@ from s3_connector.connector.errors import ConnectorError
 
 from .descriptors_command import descriptors
 from .local_command import local
+from .new_command import new
 from .options import connection_option, load_connection
 from .run_command import run
 
@@ -78,6 +79,7 @@ def connection_test(connection_file: str | None, bucket: str | None) -> None:
 cli.add_command(descriptors)
 cli.add_command(run)
 cli.add_command(local)
+cli.add_command(new)
 
 
 def main() -> None:

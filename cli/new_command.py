@@ -1,0 +1,120 @@
+"""`s3c new activity`: scaffold an activity (class, descriptor, tests) from the template."""
+
+from __future__ import annotations
+
+import importlib.util
+import keyword
+import re
+import shutil
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+import click
+
+from s3_connector.connector.catalog import Catalog
+from s3_connector.connector.descriptor_builder import activity_descriptor, render
+from s3_connector.connector.errors import InvalidInput
+
+TEMPLATE = "templates/activity"
+NAME_RULE = (
+    "must be 2 to 40 characters of letters, digits, spaces, hyphens or underscores, "
+    "starting with a letter"
+)
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9 _-]{1,39}$")
+
+
+def activity_names(name: str) -> dict[str, str]:
+    """The activity's display name, id (snake_case) and class name (CamelCase)."""
+    name = " ".join(name.split())
+    if not _NAME.match(name):
+        raise InvalidInput(NAME_RULE, field="NAME")
+    words = re.split(r"[ _-]+", name)
+    activity_id = "_".join(word.lower() for word in words if word)
+    if keyword.iskeyword(activity_id) or activity_id in ("common", "continuation"):
+        raise InvalidInput(f"'{activity_id}' is a reserved name", field="NAME")
+    class_name = "".join(word[:1].upper() + word[1:] for word in words if word)
+    return {"activity_name": name, "activity_id": activity_id, "class_name": class_name}
+
+
+def _targets(root: Path, activity_id: str) -> dict[str, Path]:
+    return {
+        "activity": root / "activities" / f"{activity_id}.py",
+        "unit test": root / "tests" / "unit" / f"test_{activity_id}.py",
+        "integration test": root / "tests" / "integration" / f"test_{activity_id}_seaweedfs.py",
+        "descriptor": root / "descriptors" / f"{activity_id}.json",
+    }
+
+
+def scaffold(name: str, role: str, root: Path) -> list[Path]:
+    """Render the template into `root` (a checkout: activities/, descriptors/, tests/);
+    refuse, writing nothing, when the activity or any of its files exists."""
+    from cookiecutter.main import cookiecutter
+
+    names = activity_names(name)
+    activity_id = names["activity_id"]
+    for folder in ("activities", "descriptors", "tests"):
+        if not (root / folder).is_dir():
+            raise InvalidInput(
+                f"{root} has no {folder}/ folder; run this in a checkout of the connector",
+                field="--output-dir",
+            )
+    if activity_id in Catalog.installed().activities:
+        raise InvalidInput(
+            f"activity {activity_id} exists already; nothing was written", field="NAME"
+        )
+    targets = _targets(root, activity_id)
+    for path in targets.values():
+        if path.exists():
+            raise InvalidInput(f"{path} exists already; nothing was written", field="NAME")
+    template = Path(str(resources.files("s3_connector.cli") / TEMPLATE))
+    with tempfile.TemporaryDirectory(prefix="s3c-new-") as scratch:
+        rendered = Path(
+            cookiecutter(
+                str(template),
+                no_input=True,
+                extra_context={**names, "role": role},
+                output_dir=scratch,
+            )
+        )
+        descriptor = render(activity_descriptor(_load_class(rendered, names)))
+        for kind, path in targets.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if kind == "descriptor":
+                path.write_text(descriptor, encoding="utf-8")
+            else:
+                shutil.copyfile(rendered / path.relative_to(root), path)
+    return list(targets.values())
+
+
+def _load_class(rendered: Path, names: dict[str, str]) -> type:
+    """The rendered activity class, imported from the scratch folder as part of the
+    activities package (its relative imports need that)."""
+    module_name = f"s3_connector.activities.{names['activity_id']}"
+    path = rendered / "activities" / f"{names['activity_id']}.py"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, names["class_name"])
+
+
+@click.group()
+def new() -> None:
+    """Scaffold new parts of the connector."""
+
+
+@new.command("activity")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["source", "target"]), required=True)
+@click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The checkout to write into (it has activities/, descriptors/ and tests/).",
+)
+def new_activity(name: str, role: str, output_dir: Path) -> None:
+    """Create activity NAME: its class, its descriptor and its tests, ready to run."""
+    for path in scaffold(name, role, output_dir):
+        click.echo(f"created {path}")
+    click.echo("next: s3c descriptors validate, then pytest on the two test files")

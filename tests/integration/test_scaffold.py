@@ -1,0 +1,100 @@
+"""`s3c new activity` generates an activity whose descriptor validates and whose generated
+tests pass (on moto and on SeaweedFS), with no edits; it never overwrites."""
+
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from s3_connector.cli.main import cli
+from s3_connector.connector.catalog import DESCRIPTORS_DIR
+
+TESTS = Path(__file__).parents[1]
+
+SHIM = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+
+    root = Path(sys.argv[1])
+    import s3_connector.activities as activities
+    from s3_connector.connector import catalog
+
+    activities.__path__.append(str(root / "activities"))
+    catalog.DESCRIPTORS_DIR = root / "descriptors"
+
+    import pytest
+    from s3_connector.cli.main import cli
+
+    code = cli.main(["descriptors", "validate"], prog_name="s3c", standalone_mode=False)
+    if code:
+        sys.exit(code)
+    sys.exit(pytest.main([*sys.argv[2:], "-q", "-p", "no:cacheprovider", "--rootdir", str(root)]))
+    """
+)
+
+
+@pytest.fixture
+def checkout(tmp_path):
+    """A checkout's folders: the shipped descriptors, and the tests' shared fixtures."""
+    root = tmp_path / "checkout"
+    (root / "activities").mkdir(parents=True)
+    shutil.copytree(DESCRIPTORS_DIR, root / "descriptors", ignore=shutil.ignore_patterns("__*"))
+    for name in ("conftest.py", "support.py"):
+        (root / "tests").mkdir(exist_ok=True)
+        shutil.copy(TESTS / name, root / "tests" / name)
+    return root
+
+
+def new(root, *args):
+    return CliRunner().invoke(cli, ["new", "activity", *args, "--output-dir", str(root)])
+
+
+def test_generated_activities_validate_and_pass_their_own_tests(checkout):
+    for name, role in (("Tag Object", "target"), ("Fetch Report", "source")):
+        result = new(checkout, name, "--role", role)
+        assert result.exit_code == 0, result.output
+    generated = sorted(checkout.glob("tests/*/test_*.py"))
+    assert [path.name for path in generated] == [
+        "test_fetch_report_seaweedfs.py",
+        "test_tag_object_seaweedfs.py",
+        "test_fetch_report.py",
+        "test_tag_object.py",
+    ]
+    ran = subprocess.run(
+        [sys.executable, "-c", SHIM, str(checkout), *map(str, generated)],
+        cwd=checkout,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    descriptors = len(list((checkout / "descriptors").glob("*.json"))) - 1  # the meta-schema
+    assert f"{descriptors} descriptors valid" in ran.stdout
+    assert "ok: " + str(checkout / "descriptors" / "tag_object.json") in ran.stdout
+    assert " passed" in ran.stdout and "failed" not in ran.stdout
+
+
+def test_an_existing_activity_is_never_overwritten(checkout):
+    assert new(checkout, "Tag Object", "--role", "target").exit_code == 0
+    activity = checkout / "activities" / "tag_object.py"
+    activity.write_text("# edited by hand\n")
+    again = new(checkout, "tag-object", "--role", "source")
+    assert again.exit_code == 2
+    assert "exists already; nothing was written" in again.output
+    assert activity.read_text() == "# edited by hand\n"
+    shipped = new(checkout, "Put Object", "--role", "target")
+    assert shipped.exit_code == 2 and "activity put_object exists already" in shipped.output
+    assert not (checkout / "tests" / "unit" / "test_put_object.py").exists()
+
+
+@pytest.mark.parametrize("name", ["1st activity", "a", "Tag/Object", "x" * 41, "class"])
+def test_a_bad_name_is_refused_in_one_line(checkout, name):
+    result = new(checkout, name, "--role", "target")
+    assert result.exit_code == 2
+    assert result.output.startswith("error: NAME: ") and result.output.count("\n") == 1
+    assert not list((checkout / "activities").iterdir())
