@@ -24,6 +24,9 @@ def test_the_wheel_ships_descriptors_and_runs(tmp_path):
         "s3_connector/activities/put_object.py",
         "s3_connector/cli/main.py",
         "s3_connector/connector/harness.py",
+        "s3_connector/cli/templates/activity/cookiecutter.json",
+        "s3_connector/cli/templates/activity/{{cookiecutter.activity_id}}/activities/"
+        "{{cookiecutter.activity_id}}.py",
     ):
         assert expected in names
     assert not any(name.startswith("tests/") for name in names)
