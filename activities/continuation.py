@@ -32,9 +32,12 @@ def request_params(token: str | None, field: str = "continuation_token") -> dict
     if not token.startswith(_MARK):
         return {"ContinuationToken": token}
     try:
-        start_after = base64.urlsafe_b64decode(token[len(_MARK) :].encode("ascii")).decode("utf-8")
+        encoded = token[len(_MARK) :].encode("ascii")
+        start_after = base64.b64decode(encoded, altchars=b"-_", validate=True).decode("utf-8")
     except (binascii.Error, UnicodeError, ValueError):
         raise InvalidInput("is not a token this connector issued", field=field) from None
+    if not start_after:
+        raise InvalidInput("is not a token this connector issued", field=field)
     return {"StartAfter": start_after}
 
 

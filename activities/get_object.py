@@ -17,6 +17,89 @@ from .common import BucketSettings, etag, split_key, sse_c_key_field, sse_params
 RANGE_PATTERN = r"^bytes=(\d+-\d*|-\d+)$"
 
 
+def range_field() -> fields.String:
+    return fields.String(
+        validate=validate.Regexp(
+            RANGE_PATTERN,
+            error="must be a byte range: bytes=0-1023, bytes=100- or bytes=-500",
+        ),
+        metadata=describe(
+            "Range",
+            "Part of the object to read, as an HTTP byte range: bytes=first-last.",
+            group="options",
+        ),
+    )
+
+
+def fetch_object(connection: Any, settings: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """GetObject of `settings`' bucket, key, version, range and SSE-C key: (response, region).
+    An SSE-C object read without its key is refused naming `sse_c_key`."""
+    bucket, key = settings["bucket"], settings["key"]
+    request: dict[str, Any] = {"Bucket": bucket, "Key": key, **sse_params(settings)}
+    if settings.get("version_id"):
+        request["VersionId"] = settings["version_id"]
+    if settings.get("range"):
+        request["Range"] = settings["range"]
+    try:
+        return connection.regions.call(
+            bucket,
+            settings.get("region"),
+            lambda client: client.get_object(**request),
+            name="GetObject",
+            target=f"s3://{bucket}/{key}",
+        )
+    except InvalidInput as exc:
+        if settings.get("sse_c_key") or "customer" not in exc.message.lower():
+            raise
+        raise InvalidInput(
+            f"the object is encrypted with SSE-C and needs its key; {exc.message}",
+            field="sse_c_key",
+            request_id=exc.request_id,
+        ) from None
+
+
+def fetched_properties(
+    bucket: str, key: str, response: dict[str, Any], region: str
+) -> dict[str, Any]:
+    """The response properties of a GetObject response (its body aside)."""
+    return {
+        "bucket": bucket,
+        "key": key,
+        **split_key(key),
+        "size": response.get("ContentLength"),
+        "content_type": response.get("ContentType") or "application/octet-stream",
+        "etag": etag(response.get("ETag")),
+        "version_id": response.get("VersionId"),
+        "last_modified": timestamp(response.get("LastModified")),
+        "metadata": response.get("Metadata", {}),
+        "region": region,
+        "content_range": response.get("ContentRange"),
+    }
+
+
+FETCHED_PROPERTIES = {
+    "bucket": {"type": "string"},
+    "key": {"type": "string"},
+    "folder": {"type": "string"},
+    "file_name": {"type": "string"},
+    "size": {"type": "integer"},
+    "content_type": {"type": "string"},
+    "etag": {"type": "string"},
+    "version_id": {"type": ["string", "null"]},
+    "last_modified": {"type": "string"},
+    "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
+    "region": {"type": "string"},
+    "content_range": {"type": ["string", "null"]},
+}
+"""JSON Schema of `fetched_properties`."""
+FETCHED_REQUIRED = ["bucket", "key", "size", "content_type", "etag", "last_modified", "metadata"]
+INLINE_PROPERTIES = {
+    "content": {"description": "Inline content: JSON, text or base64"},
+    "content_format": {"enum": ["json", "text", "base64"]},
+}
+"""JSON Schema of `documents.inline_content`'s properties."""
+
+
 class GetObjectSettings(BucketSettings):
     key = ObjectKey(
         required=True,
@@ -31,17 +114,7 @@ class GetObjectSettings(BucketSettings):
             dynamic=True,
         ),
     )
-    range = fields.String(
-        validate=validate.Regexp(
-            RANGE_PATTERN,
-            error="must be a byte range: bytes=0-1023, bytes=100- or bytes=-500",
-        ),
-        metadata=describe(
-            "Range",
-            "Part of the object to read, as an HTTP byte range: bytes=first-last.",
-            group="options",
-        ),
-    )
+    range = range_field()
     sse_c_key = sse_c_key_field(
         "Key (base64 of 32 bytes) the object was encrypted with, for SSE-C objects."
     )
@@ -66,23 +139,8 @@ class GetObject(SourceActivity):
     )
     response = {
         "type": "object",
-        "properties": {
-            "bucket": {"type": "string"},
-            "key": {"type": "string"},
-            "folder": {"type": "string"},
-            "file_name": {"type": "string"},
-            "size": {"type": "integer"},
-            "content_type": {"type": "string"},
-            "etag": {"type": "string"},
-            "version_id": {"type": ["string", "null"]},
-            "last_modified": {"type": "string"},
-            "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
-            "region": {"type": "string"},
-            "content_range": {"type": ["string", "null"]},
-            "content": {"description": "Inline content: JSON, text or base64"},
-            "content_format": {"enum": ["json", "text", "base64"]},
-        },
-        "required": ["bucket", "key", "size", "content_type", "etag", "last_modified", "metadata"],
+        "properties": {**FETCHED_PROPERTIES, **INLINE_PROPERTIES},
+        "required": FETCHED_REQUIRED,
     }
     permissions = (
         {"action": "s3:GetObject", "resource": "object"},
@@ -90,41 +148,6 @@ class GetObject(SourceActivity):
     )
 
     def run(self, document: Document, settings: dict[str, Any]) -> Iterator[Document]:
-        bucket, key = settings["bucket"], settings["key"]
-        request: dict[str, Any] = {"Bucket": bucket, "Key": key, **sse_params(settings)}
-        if settings.get("version_id"):
-            request["VersionId"] = settings["version_id"]
-        if settings.get("range"):
-            request["Range"] = settings["range"]
-        try:
-            response, region = self.connection.regions.call(
-                bucket,
-                settings.get("region"),
-                lambda client: client.get_object(**request),
-                name="GetObject",
-                target=f"s3://{bucket}/{key}",
-            )
-        except InvalidInput as exc:
-            if settings.get("sse_c_key") or "customer" not in exc.message.lower():
-                raise
-            raise InvalidInput(
-                f"the object is encrypted with SSE-C and needs its key; {exc.message}",
-                field="sse_c_key",
-                request_id=exc.request_id,
-            ) from None
-        yield Document(
-            {
-                "bucket": bucket,
-                "key": key,
-                **split_key(key),
-                "size": response.get("ContentLength"),
-                "content_type": response.get("ContentType") or "application/octet-stream",
-                "etag": etag(response.get("ETag")),
-                "version_id": response.get("VersionId"),
-                "last_modified": timestamp(response.get("LastModified")),
-                "metadata": response.get("Metadata", {}),
-                "region": region,
-                "content_range": response.get("ContentRange"),
-            },
-            response["Body"],
-        )
+        response, region = fetch_object(self.connection, settings)
+        properties = fetched_properties(settings["bucket"], settings["key"], response, region)
+        yield Document(properties, response["Body"])

@@ -14,6 +14,7 @@ from .descriptors_command import descriptors
 from .local_command import local
 from .new_command import new
 from .options import connection_option, load_connection
+from .policy_command import policy
 from .run_command import run
 
 EXIT_UNEXPECTED = 1
@@ -80,6 +81,7 @@ cli.add_command(descriptors)
 cli.add_command(run)
 cli.add_command(local)
 cli.add_command(new)
+cli.add_command(policy)
 
 
 def main() -> None:

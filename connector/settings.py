@@ -28,12 +28,10 @@ def validation_error(exc: ValidationError, schema: Schema) -> InvalidInput:
     if message == "Unknown field.":
         known = ", ".join(sorted(schema.fields))
         message = f"unknown field (known fields: {known})"
-    return InvalidInput(
-        message.rstrip(".").lower()
-        if message[:1].isupper() and message[1:2].islower()
-        else message.rstrip("."),
-        field=field,
-    )
+    message = message.rstrip(".")
+    if message[:1].isupper() and message[1:2].islower():
+        message = message[0].lower() + message[1:]
+    return InvalidInput(message, field=field)
 
 
 def load(

@@ -1,0 +1,54 @@
+"""Copy Object: copy an object inside S3 (server-side), to another key, bucket or region."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from s3_connector.connector.activity import TargetActivity
+from s3_connector.connector.documents import Document
+
+from .copying import (
+    COPY_PERMISSIONS,
+    COPY_PROPERTIES,
+    COPY_REQUIRED,
+    COPY_WRITES,
+    CopyObjectSettings,
+    copy_object,
+    copy_properties,
+    destination,
+    read_source,
+)
+
+
+class CopyObject(TargetActivity):
+    id = "copy_object"
+    name = "Copy Object"
+    description = (
+        "Copies an object inside S3, without downloading it (target): to another key, bucket "
+        "or region, by default onto the same key of the same bucket. The copy keeps the "
+        "source's content type, metadata and headers unless they are replaced; objects of "
+        "5 GiB and more are copied in parts. With overwrite false the write is an atomic "
+        "conditional create."
+    )
+    concurrent = True
+    Settings = CopyObjectSettings
+    writes = COPY_WRITES
+    response = {
+        "type": "object",
+        "properties": {
+            **COPY_PROPERTIES,
+            "multipart": {
+                "type": "boolean",
+                "description": "The object was copied in parts (UploadPartCopy)",
+            },
+        },
+        "required": [*COPY_REQUIRED, "multipart"],
+    }
+    permissions = COPY_PERMISSIONS
+
+    def run(self, document: Document, settings: dict[str, Any]) -> Iterator[Document]:
+        source = read_source(self.connection, settings)
+        target = destination(settings)
+        copied = copy_object(self.connection, source, target, settings)
+        yield Document({**copy_properties(source, target, copied), "multipart": copied.multipart})

@@ -1,0 +1,147 @@
+"""Delete Object: delete an object or one version of it; deleting a missing key succeeds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from s3_connector.connector.activity import TargetActivity
+from s3_connector.connector.documents import Document
+from s3_connector.connector.errors import InvalidInput, NotFound
+
+from .common import LOCATION_SCHEMA, ObjectSettings, object_properties, version_id_field
+from .exists import BucketCheck
+from .head_object import probe_object
+
+FOUND_BY_STATUS: dict[int, bool | None] = {200: True, 400: True, 403: None, 404: False, 405: True}
+"""Whether the object (or version) existed, by HeadObject's status: 400 is an SSE-C object
+asked without its key, 405 a version id that names a delete marker, 403 cannot tell."""
+
+
+class DeleteObjectSettings(ObjectSettings):
+    version_id = version_id_field(
+        "Version to delete for good, in a versioned bucket. When empty, a versioned bucket "
+        "keeps the versions and adds a delete marker."
+    )
+
+
+class DeleteObject(TargetActivity):
+    id = "delete_object"
+    name = "Delete Object"
+    description = (
+        "Deletes an object, or with version_id that version for good (target). Idempotent: "
+        "deleting a missing key succeeds with status not_found. A HeadObject first tells "
+        "whether the object existed (hence s3:GetObject); for a missing key no DeleteObject is "
+        "sent, since in a versioned bucket it would add a needless delete marker. Without "
+        "s3:ListBucket, S3 answers 403 rather than 404 for a missing key: found is then null "
+        "and the delete is sent anyway. A missing bucket is an error (not_found)."
+    )
+    concurrent = True
+    Settings = DeleteObjectSettings
+    writes = ("bucket", "key", "folder", "file_name", "version_id", "region")
+    response = {
+        "type": "object",
+        "properties": {
+            **LOCATION_SCHEMA,
+            "version_id": {
+                "type": ["string", "null"],
+                "description": "The version deleted, or the delete marker S3 created",
+            },
+            "delete_marker": {
+                "type": "boolean",
+                "description": "The delete created a delete marker (versioned bucket, no "
+                "version_id) or removed one (version_id names a delete marker)",
+            },
+            "found": {
+                "type": ["boolean", "null"],
+                "description": "Whether the object or version existed; null when S3 "
+                "answered 403 to HeadObject, so it cannot tell",
+            },
+            "deleted": {"type": "boolean"},
+            "status": {"enum": ["deleted", "not_found"]},
+        },
+        "required": [*LOCATION_SCHEMA, "version_id", "delete_marker", "found", "deleted", "status"],
+        "additionalProperties": False,
+    }
+    permissions = (
+        {"action": "s3:DeleteObject", "resource": "object"},
+        {"action": "s3:DeleteObjectVersion", "resource": "object", "when": "version_id"},
+        {"action": "s3:GetObject", "resource": "object"},
+        {"action": "s3:GetObjectVersion", "resource": "object", "when": "version_id"},
+        {"action": "s3:ListBucket", "resource": "bucket"},
+    )
+
+    def __init__(self, connection: Any):
+        super().__init__(connection)
+        self.buckets = BucketCheck(connection)
+
+    def run(self, document: Document, settings: dict[str, Any]) -> Iterator[Document]:
+        bucket, key = settings["bucket"], settings["key"]
+        version_id = settings.get("version_id")
+        target = f"s3://{bucket}/{key}"
+        answer = probe_object(
+            self.connection, bucket, key, region=settings.get("region"), version_id=version_id
+        )
+        found = FOUND_BY_STATUS[answer.status]
+        if found is False and not version_id:
+            if self.buckets.missing(bucket, answer.region):
+                raise NotFound(
+                    f"DeleteObject {target} failed: the bucket does not exist (HeadObject and "
+                    "HeadBucket answered 404)",
+                    field="bucket",
+                    request_id=answer.request_id,
+                )
+            yield self._response(bucket, key, answer.region, None, False, False, False)
+            return
+        request: dict[str, Any] = {"Bucket": bucket, "Key": key}
+        if version_id:
+            request["VersionId"] = version_id
+        try:
+            response, region = self.connection.regions.call(
+                bucket,
+                answer.region,
+                lambda client: client.delete_object(**request),
+                name="DeleteObject",
+                target=target,
+            )
+        except InvalidInput as exc:
+            if not version_id or exc.field:
+                raise
+            raise InvalidInput(exc.message, field="version_id", request_id=exc.request_id) from None
+        delete_marker = bool(response.get("DeleteMarker"))
+        if found is False and not delete_marker:
+            # S3 deletes nothing for a version id it does not know, and answers 204 anyway.
+            yield self._response(bucket, key, region, version_id, False, False, False)
+            return
+        yield self._response(
+            bucket,
+            key,
+            region,
+            response.get("VersionId") or version_id,
+            delete_marker,
+            True if found is False else found,
+            True,
+        )
+
+    @staticmethod
+    def _response(
+        bucket: str,
+        key: str,
+        region: str,
+        version_id: str | None,
+        delete_marker: bool,
+        found: bool | None,
+        deleted: bool,
+    ) -> Document:
+        return Document(
+            object_properties(
+                bucket,
+                key,
+                region,
+                version_id=version_id,
+                delete_marker=delete_marker,
+                found=found,
+                deleted=deleted,
+                status="deleted" if deleted else "not_found",
+            )
+        )

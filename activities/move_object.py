@@ -1,0 +1,279 @@
+"""Move Object: copy an object, check the copy against the source, then delete the source."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from typing import Any
+
+from s3_connector.connector.activity import TargetActivity
+from s3_connector.connector.documents import Document
+from s3_connector.connector.errors import ConnectorError, InvalidInput, PreconditionFailed
+
+from .common import CHECKSUM_ALGORITHMS, etag, head_object
+from .copying import (
+    COPY_PERMISSIONS,
+    COPY_PROPERTIES,
+    COPY_REQUIRED,
+    COPY_WRITES,
+    Copied,
+    CopyObjectSettings,
+    Destination,
+    Source,
+    copy_object,
+    copy_properties,
+    destination,
+    read_source,
+)
+
+READ_CHUNK = 1024 * 1024
+VERIFY_METHODS = ("checksum", "etag", "sha256")
+
+
+class MoveObject(TargetActivity):
+    id = "move_object"
+    name = "Move Object"
+    description = (
+        "Moves an object (target): copies it inside S3 as Copy Object does, checks that the "
+        "copy matches the source (size, then checksum, ETag or the SHA-256 of both), then "
+        "deletes the source. When the copy or the check fails, the source is kept. A move "
+        "onto itself (same bucket and key) is refused."
+    )
+    concurrent = True
+    Settings = CopyObjectSettings
+    writes = COPY_WRITES
+    response = {
+        "type": "object",
+        "properties": {
+            **COPY_PROPERTIES,
+            "steps": {
+                "type": "object",
+                "description": "What each step did",
+                "properties": {
+                    "copy": {
+                        "type": "object",
+                        "properties": {
+                            "etag": {"type": "string"},
+                            "version_id": {"type": ["string", "null"]},
+                            "multipart": {"type": "boolean"},
+                        },
+                    },
+                    "verify": {
+                        "type": "object",
+                        "properties": {
+                            "method": {
+                                "enum": list(VERIFY_METHODS),
+                                "description": "checksum: the same full-object checksum on "
+                                "both; etag: plain MD5 ETags; sha256: both objects read and "
+                                "hashed",
+                            },
+                            "algorithm": {
+                                "type": ["string", "null"],
+                                "description": "The checksum algorithm, for method checksum",
+                            },
+                            "size": {"type": "integer"},
+                        },
+                    },
+                    "delete": {
+                        "type": "object",
+                        "properties": {
+                            "version_id": {
+                                "type": ["string", "null"],
+                                "description": "The version deleted, or the delete marker "
+                                "S3 created",
+                            },
+                            "delete_marker": {"type": "boolean"},
+                        },
+                    },
+                },
+                "required": ["copy", "verify", "delete"],
+            },
+        },
+        "required": [*COPY_REQUIRED, "steps"],
+    }
+    permissions = (
+        *COPY_PERMISSIONS,
+        {"action": "s3:DeleteObject", "resource": "object"},
+        {"action": "s3:DeleteObjectVersion", "resource": "object", "when": "version_id"},
+    )
+
+    def run(self, document: Document, settings: dict[str, Any]) -> Iterator[Document]:
+        target = destination(settings)
+        if (target.bucket, target.key) == (settings["bucket"], settings["key"]):
+            raise InvalidInput(
+                "must differ from the source key when the destination is the source bucket: "
+                "a move onto itself would delete the object",
+                field="destination_key",
+            )
+        kept = f"the source s3://{settings['bucket']}/{settings['key']} was kept"
+        try:
+            source = read_source(self.connection, settings)
+            copied = copy_object(self.connection, source, target, settings)
+        except ConnectorError as exc:
+            raise _step_failed("copy", kept, exc) from exc
+        left = f"{kept}; the copy {target.target} was left in place"
+        try:
+            verified = verify(self.connection, source, target, copied)
+        except ConnectorError as exc:
+            raise _step_failed("verify", left, exc) from exc
+        try:
+            deleted = delete_source(self.connection, source, settings.get("version_id"))
+        except ConnectorError as exc:
+            raise _step_failed("delete", left, exc) from exc
+        steps = {
+            "copy": {
+                "etag": copied.etag,
+                "version_id": copied.version_id,
+                "multipart": copied.multipart,
+            },
+            "verify": verified,
+            "delete": deleted,
+        }
+        yield Document({**copy_properties(source, target, copied), "steps": steps})
+
+
+def _step_failed(step: str, kept: str, exc: ConnectorError) -> ConnectorError:
+    """The failed step's error, of the same class and request id, saying the source was kept."""
+    return type(exc)(
+        f"move step {step} failed, {kept}: {exc.message}",
+        field=exc.field,
+        request_id=exc.request_id,
+    )
+
+
+def verify(connection: Any, source: Source, target: Destination, copied: Copied) -> dict:
+    """Check the copy against the source: the sizes, then the strongest evidence both share
+    (a full-object checksum of the same algorithm, plain ETags, else the SHA-256 of both)."""
+    head, _ = head_object(
+        connection,
+        target.bucket,
+        target.key,
+        region=copied.region,
+        version_id=copied.version_id,
+        sse=target.sse,
+    )
+    size = head.get("ContentLength")
+    if size != source.size:
+        raise ConnectorError(
+            f"the copy {target.target} has {size} bytes, the source {source.target} {source.size}"
+        )
+    checksums = _full_object_checksums(source.head), _full_object_checksums(head)
+    for algorithm in CHECKSUM_ALGORITHMS:
+        if algorithm in checksums[0] and algorithm in checksums[1]:
+            if checksums[0][algorithm] != checksums[1][algorithm]:
+                raise ConnectorError(
+                    f"the {algorithm} checksum of the copy {target.target} differs from the "
+                    f"source's"
+                )
+            return {"method": "checksum", "algorithm": algorithm, "size": size}
+    etags = _plain_etag(source.head), _plain_etag(head)
+    if etags[0] and etags[1]:
+        if etags[0] != etags[1]:
+            raise ConnectorError(
+                f"the ETag of the copy {target.target} ({etags[1]}) differs from the "
+                f"source's ({etags[0]})"
+            )
+        return {"method": "etag", "algorithm": None, "size": size}
+    source_digest = _sha256(
+        connection,
+        source.bucket,
+        source.key,
+        source.region,
+        source.sse,
+        version_id=source.version_id,
+        if_match=None if source.version_id else source.head.get("ETag"),
+    )
+    copy_digest = _sha256(
+        connection,
+        target.bucket,
+        target.key,
+        copied.region,
+        target.sse,
+        version_id=copied.version_id,
+        if_match=None if copied.version_id else head.get("ETag"),
+    )
+    if source_digest != copy_digest:
+        raise ConnectorError(f"the SHA-256 of the copy {target.target} differs from the source's")
+    return {"method": "sha256", "algorithm": None, "size": size}
+
+
+def _full_object_checksums(head: dict[str, Any]) -> dict[str, str]:
+    """The checksums of the whole object (not composite checksums of parts), by algorithm."""
+    if (head.get("ChecksumType") or "FULL_OBJECT") != "FULL_OBJECT":
+        return {}
+    found = {}
+    for algorithm in CHECKSUM_ALGORITHMS:
+        value = head.get(f"Checksum{algorithm}")
+        if value and "-" not in value:
+            found[algorithm] = value
+    return found
+
+
+def _plain_etag(head: dict[str, Any]) -> str | None:
+    """The ETag, when it is the MD5 of the content: not of a multipart object, an SSE-C or
+    an SSE-KMS object."""
+    value = etag(head.get("ETag"))
+    encrypted = head.get("SSECustomerAlgorithm") or str(
+        head.get("ServerSideEncryption") or ""
+    ).startswith("aws:kms")
+    if not value or "-" in value or encrypted:
+        return None
+    return value
+
+
+def _sha256(
+    connection: Any,
+    bucket: str,
+    key: str,
+    region: str,
+    sse: dict[str, str],
+    *,
+    version_id: str | None,
+    if_match: str | None,
+) -> str:
+    """The SHA-256 of an object's content, read as a stream."""
+    request: dict[str, Any] = {"Bucket": bucket, "Key": key, **sse}
+    if version_id:
+        request["VersionId"] = version_id
+    if if_match:
+        request["IfMatch"] = if_match
+
+    def digest(client: Any) -> str:
+        body = client.get_object(**request)["Body"]
+        hasher = hashlib.sha256()
+        with body:
+            for chunk in body.iter_chunks(READ_CHUNK):
+                hasher.update(chunk)
+        return hasher.hexdigest()
+
+    value, _ = connection.regions.call(
+        bucket, region, digest, name="GetObject", target=f"s3://{bucket}/{key}"
+    )
+    return value
+
+
+def delete_source(connection: Any, source: Source, version_id: str | None) -> dict[str, Any]:
+    """Delete the given version, else the key (a delete marker in a versioned bucket). In an
+    unversioned bucket the delete is conditional on the ETag that was copied, so an object
+    written over the source meanwhile is not deleted."""
+    request: dict[str, Any] = {"Bucket": source.bucket, "Key": source.key}
+    if version_id:
+        request["VersionId"] = version_id
+    elif source.version_id in (None, "null") and source.head.get("ETag"):
+        request["IfMatch"] = source.head["ETag"]
+    try:
+        response, _ = connection.regions.call(
+            source.bucket,
+            source.region,
+            lambda client: client.delete_object(**request),
+            name="DeleteObject",
+            target=source.target,
+        )
+    except PreconditionFailed as exc:
+        raise PreconditionFailed(
+            f"{exc.message}: the source changed after it was copied", request_id=exc.request_id
+        ) from None
+    return {
+        "version_id": response.get("VersionId") or version_id,
+        "delete_marker": bool(response.get("DeleteMarker")),
+    }

@@ -1,0 +1,202 @@
+"""Presigned Link: a time-limited URL that downloads or uploads one object without credentials."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from botocore.config import Config
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from s3_connector.connector.activity import TargetActivity
+from s3_connector.connector.documents import Document
+from s3_connector.connector.fields import ObjectKey, describe, when
+
+from .common import LOCATION_SCHEMA, BucketSettings, object_properties
+from .storing import MEDIA_TYPE_PATTERN
+
+METHODS = ("GET", "PUT")
+MAX_EXPIRES_IN = 7 * 24 * 3600
+"""SigV4 presigned URLs last at most 7 days."""
+EXPIRES_RULE = f"must be 1 to {MAX_EXPIRES_IN} seconds (7 days)"
+_AMZ_DATE = "%Y%m%dT%H%M%SZ"
+
+
+class PresignSettings(BucketSettings):
+    key = ObjectKey(
+        required=True,
+        metadata=describe(
+            "Key", "Key of the object the link reads or writes.", group="object", dynamic=True
+        ),
+    )
+    version_id = fields.String(
+        validate=validate.Length(min=1, max=1024),
+        metadata=describe(
+            "Version ID",
+            "Version the link reads, in a versioned bucket; the latest when empty. GET only.",
+            group="object",
+            dynamic=True,
+            condition=when("method", "GET"),
+        ),
+    )
+    method = fields.String(
+        load_default="GET",
+        validate=validate.OneOf(METHODS),
+        metadata=describe(
+            "Method",
+            "GET: a link that downloads the object. PUT: a link that uploads it (replacing "
+            "any object under the key).",
+            group="options",
+        ),
+    )
+    expires_in = fields.Integer(
+        load_default=3600,
+        validate=validate.Range(min=1, max=MAX_EXPIRES_IN, error=EXPIRES_RULE),
+        metadata=describe(
+            "Expires in (s)",
+            "Seconds the link works, 1 to 604800 (7 days). A link signed with temporary "
+            "credentials stops working when they expire, if that is sooner.",
+            group="options",
+        ),
+    )
+    content_type = fields.String(
+        validate=validate.Regexp(
+            MEDIA_TYPE_PATTERN, error="must be a media type such as text/plain"
+        ),
+        metadata=describe(
+            "Content type",
+            "PUT only: media type signed into the link. The uploader must send the same "
+            "Content-Type header, and the object is stored with it.",
+            group="options",
+            condition=when("method", "PUT"),
+        ),
+    )
+
+    @validates_schema
+    def _check_method(self, data: dict[str, Any], **_: Any) -> None:
+        method = data.get("method", "GET")
+        if method != "GET" and data.get("version_id"):
+            raise ValidationError(
+                "only with method GET: a PUT link writes a new version", "version_id"
+            )
+        if method != "PUT" and data.get("content_type"):
+            raise ValidationError(
+                "only with method PUT: a GET link returns the stored content type",
+                "content_type",
+            )
+
+
+def expiry(url: str, expires_in: int) -> datetime:
+    """When the link expires: its signing time (X-Amz-Date) plus `expires_in`."""
+    values = parse_qs(urlsplit(url).query).get("X-Amz-Date")
+    try:
+        signed = datetime.strptime(values[0], _AMZ_DATE).replace(tzinfo=UTC)
+    except (TypeError, ValueError):
+        signed = datetime.now(UTC).replace(microsecond=0)
+    return signed + timedelta(seconds=expires_in)
+
+
+class PresignedLink(TargetActivity):
+    id = "presign"
+    name = "Presigned Link"
+    description = (
+        "Creates a time-limited URL (SigV4, at most 7 days) that downloads (GET) or uploads "
+        "(PUT) one object without credentials (target). Anyone holding the link can use it, "
+        "with the connection's permissions. SSE-C objects are not supported: their key "
+        "would have to travel with the link, in headers, and leak."
+    )
+    concurrent = True
+    Settings = PresignSettings
+    writes = ("bucket", "key", "folder", "file_name", "version_id", "region")
+    response = {
+        "type": "object",
+        "properties": {
+            **LOCATION_SCHEMA,
+            "version_id": {"type": ["string", "null"]},
+            "method": {"enum": list(METHODS)},
+            "url": {
+                "type": "string",
+                "description": "The presigned URL; a secret until it expires",
+            },
+            "expires_in": {"type": "integer"},
+            "expires_at": {"type": "string", "description": "ISO 8601, UTC"},
+            "headers": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "description": "Headers the caller must send with the request",
+            },
+        },
+        "required": ["bucket", "key", "region", "method", "url", "expires_in", "expires_at"],
+    }
+    permissions = (
+        {"action": "s3:GetObject", "resource": "object", "when": when("method", "GET")},
+        {"action": "s3:PutObject", "resource": "object", "when": when("method", "PUT")},
+        {"action": "s3:GetObjectVersion", "resource": "object", "when": "version_id"},
+    )
+
+    def __init__(self, connection: Any):
+        super().__init__(connection)
+        self._signers: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def _signer(self, client: Any) -> Any:
+        """The client to sign with. On AWS, with the `auto` addressing style, botocore signs
+        links for the legacy global endpoint (bucket.s3.amazonaws.com), which newer regions
+        refuse; a client with the `virtual` style signs for the bucket's regional endpoint
+        (and falls back to path style for bucket names with dots)."""
+        style = (client.meta.config.s3 or {}).get("addressing_style", "auto")
+        if self.connection.endpoint_url or style != "auto":
+            return client
+        region = client.meta.region_name
+        with self._lock:
+            signer = self._signers.get(region)
+            if signer is None:
+                config = self.connection.client_config(region).merge(
+                    Config(s3={"addressing_style": "virtual"})
+                )
+                signer = self.connection.session().client(
+                    "s3",
+                    region_name=region,
+                    verify=self.connection.settings["verify_tls"],
+                    config=config,
+                )
+                self._signers[region] = signer
+        return signer
+
+    def run(self, document: Document, settings: dict[str, Any]) -> Iterator[Document]:
+        bucket, key, method = settings["bucket"], settings["key"], settings["method"]
+        expires_in = settings["expires_in"]
+        params: dict[str, Any] = {"Bucket": bucket, "Key": key}
+        headers: dict[str, str] = {}
+        if settings.get("version_id"):
+            params["VersionId"] = settings["version_id"]
+        if settings.get("content_type"):
+            params["ContentType"] = headers["Content-Type"] = settings["content_type"]
+        url, region = self.connection.regions.call(
+            bucket,
+            settings.get("region"),
+            lambda client: self._signer(client).generate_presigned_url(
+                "get_object" if method == "GET" else "put_object",
+                Params=params,
+                ExpiresIn=expires_in,
+                HttpMethod=method,
+            ),
+            name="Presign",
+            target=f"s3://{bucket}/{key}",
+        )
+        yield Document(
+            object_properties(
+                bucket,
+                key,
+                region,
+                version_id=settings.get("version_id"),
+                method=method,
+                url=url,
+                expires_in=expires_in,
+                expires_at=expiry(url, expires_in).isoformat(),
+                headers=headers,
+            )
+        )

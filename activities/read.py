@@ -1,0 +1,67 @@
+"""Read: an object's content, inline in the response (JSON, text or base64)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from s3_connector.connector.activity import SourceActivity
+from s3_connector.connector.documents import INLINE_LIMIT, Document, inline_content
+from s3_connector.connector.errors import InvalidInput
+
+from .common import ObjectSettings, sse_c_key_field
+from .get_object import (
+    FETCHED_PROPERTIES,
+    FETCHED_REQUIRED,
+    INLINE_PROPERTIES,
+    fetch_object,
+    fetched_properties,
+    range_field,
+)
+
+
+class ReadSettings(ObjectSettings):
+    range = range_field()
+    sse_c_key = sse_c_key_field(
+        "Key (base64 of 32 bytes) the object was encrypted with, for SSE-C objects."
+    )
+
+
+class Read(SourceActivity):
+    id = "read"
+    name = "Read"
+    description = (
+        "Reads an object into the response (source): `content` is the parsed JSON for JSON "
+        "types, text for text types, base64 otherwise. Up to 16 MiB (use a range, or "
+        "get_object, for more)."
+    )
+    content = "none"
+    Settings = ReadSettings
+    writes = ("bucket", "key", "folder", "file_name", "content_type", "version_id", "region")
+    response = {
+        "type": "object",
+        "properties": {**FETCHED_PROPERTIES, **INLINE_PROPERTIES},
+        "required": [*FETCHED_REQUIRED, "content", "content_format"],
+    }
+    permissions = (
+        {"action": "s3:GetObject", "resource": "object"},
+        {"action": "s3:GetObjectVersion", "resource": "object", "when": "version_id"},
+    )
+
+    def run(self, document: Document, settings: dict[str, Any]) -> Iterator[Document]:
+        response, region = fetch_object(self.connection, settings)
+        body = response["Body"]
+        try:
+            properties = fetched_properties(settings["bucket"], settings["key"], response, region)
+            size = properties["size"]
+            if size is not None and size > INLINE_LIMIT:
+                raise InvalidInput(
+                    f"the object is {size} bytes, over the "
+                    f"{INLINE_LIMIT // (1024 * 1024)} MiB inline limit of read; "
+                    "read part of it with range, or use get_object",
+                    field="range" if settings.get("range") else "key",
+                )
+            inline = inline_content(Document(properties, body))
+        finally:
+            body.close()
+        yield Document({**properties, **inline})

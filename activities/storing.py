@@ -1,0 +1,194 @@
+"""Storing one object: the write path that Put Object, Create and Write share.
+
+The fields here are factories, so each schema gets its own field instances and the
+descriptors stay what the schemas declare.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate
+
+from s3_connector.connector.errors import InvalidInput
+from s3_connector.connector.fields import ObjectKey, StringMap, describe
+from s3_connector.connector.transfers import Body, upload
+
+from .common import object_url, split_key, sse_params
+
+STORAGE_CLASSES = (
+    "STANDARD",
+    "REDUCED_REDUNDANCY",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+    "GLACIER_IR",
+    "EXPRESS_ONEZONE",
+)
+_METADATA_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
+_METADATA_VALUE = re.compile(r"^[\x20-\x7e]*$")
+METADATA_LIMIT = 2048
+MEDIA_TYPE_PATTERN = r"^[\w.+-]+/[\w.+-]+(\s*;.*)?$"
+DEFAULT_CONTENT_TYPE = "application/octet-stream"
+
+
+def check_metadata(value: dict[str, str]) -> None:
+    """S3 user metadata: header-token names, printable ASCII values, 2 KB in all."""
+    total = 0
+    for name, item in value.items():
+        if not _METADATA_NAME.match(name):
+            raise ValidationError(f"name '{name}' must be a token of ASCII letters and digits")
+        if not _METADATA_VALUE.match(item):
+            raise ValidationError(f"value of '{name}' must be printable ASCII")
+        total += len(name) + len(item)
+    if total > METADATA_LIMIT:
+        raise ValidationError(f"must be at most {METADATA_LIMIT} bytes in all")
+
+
+def location_key_field(description: str) -> ObjectKey:
+    return ObjectKey(metadata=describe("Key", description, group="object", dynamic=True))
+
+
+def folder_field() -> fields.String:
+    return fields.String(
+        validate=validate.Length(max=1023),
+        metadata=describe(
+            "Folder",
+            "Key prefix the file name is put under, when no key is given.",
+            group="object",
+            dynamic=True,
+        ),
+    )
+
+
+def file_name_field(description: str) -> fields.String:
+    return fields.String(
+        validate=validate.Length(min=1, max=1024),
+        metadata=describe("File name", description, group="object", dynamic=True),
+    )
+
+
+def content_type_field(description: str) -> fields.String:
+    return fields.String(
+        validate=validate.Regexp(
+            MEDIA_TYPE_PATTERN, error="must be a media type such as text/plain"
+        ),
+        metadata=describe("Content type", description, group="object", dynamic=True),
+    )
+
+
+def metadata_field() -> StringMap:
+    return StringMap(
+        validate=check_metadata,
+        metadata=describe(
+            "Metadata",
+            "User metadata: an object of ASCII strings, stored as x-amz-meta-* headers.",
+            group="object",
+        ),
+    )
+
+
+def storage_class_field() -> fields.String:
+    return fields.String(
+        validate=validate.OneOf(STORAGE_CLASSES),
+        metadata=describe(
+            "Storage class",
+            "Storage class of the object; the bucket's default when empty.",
+            group="options",
+        ),
+    )
+
+
+def overwrite_field(default: bool) -> fields.Boolean:
+    return fields.Boolean(
+        load_default=default,
+        metadata=describe(
+            "Overwrite",
+            "Replace an existing object. When false, the write is atomic and conditional "
+            "(If-None-Match: *) and fails if the key exists.",
+            group="options",
+        ),
+    )
+
+
+def object_key(settings: dict[str, Any]) -> str:
+    """The key: `key`, else `folder`/`file_name` (the file name from the document)."""
+    if settings.get("key"):
+        return settings["key"]
+    file_name = settings.get("file_name")
+    if not file_name:
+        raise InvalidInput(
+            "required: set key, or file_name, or send a document with a file name", field="key"
+        )
+    folder = (settings.get("folder") or "").strip("/")
+    key = f"{folder}/{file_name}" if folder else file_name
+    if len(key.encode("utf-8")) > 1024:
+        raise InvalidInput("must be at most 1024 bytes", field="key")
+    return key
+
+
+def guess_content_type(key: str) -> str:
+    """The media type the key's extension suggests; application/octet-stream otherwise."""
+    return mimetypes.guess_type(key)[0] or DEFAULT_CONTENT_TYPE
+
+
+def store_object(
+    connection: Any, settings: dict[str, Any], key: str, body: Body, content_type: str
+) -> dict[str, Any]:
+    """Store `body` (bytes, a stream or a file path, see `transfers.prepare_body`) as
+    `settings["bucket"]`/`key` with the settings' metadata, storage class, SSE-C key and
+    overwrite rule (false: an atomic conditional create); return the response properties."""
+    bucket = settings["bucket"]
+    extra: dict[str, Any] = {"ContentType": content_type, **sse_params(settings)}
+    if settings.get("metadata"):
+        extra["Metadata"] = settings["metadata"]
+    if settings.get("storage_class"):
+        extra["StorageClass"] = settings["storage_class"]
+
+    def put(client: Any) -> dict[str, Any]:
+        return {
+            **upload(client, body, bucket, key, extra),
+            "link": object_url(client, bucket, key),
+        }
+
+    stored, region = connection.regions.call(
+        bucket,
+        settings.get("region"),
+        put,
+        name="PutObject",
+        target=f"s3://{bucket}/{key}",
+        create_only=not settings.get("overwrite", True),
+    )
+    return {
+        "bucket": bucket,
+        "key": key,
+        **split_key(key),
+        "etag": stored["etag"],
+        "version_id": stored["version_id"],
+        "size": stored["size"],
+        "content_type": content_type,
+        "region": region,
+        "link": stored["link"],
+    }
+
+
+STORED_PROPERTIES = {
+    "bucket": {"type": "string"},
+    "key": {"type": "string"},
+    "folder": {"type": "string"},
+    "file_name": {"type": "string"},
+    "etag": {"type": "string"},
+    "version_id": {"type": ["string", "null"]},
+    "size": {"type": "integer"},
+    "content_type": {"type": "string"},
+    "region": {"type": "string"},
+    "link": {"type": "string"},
+}
+"""JSON Schema of `store_object`'s properties, for response schemas."""
+STORED_REQUIRED = ["bucket", "key", "etag", "size", "region", "link"]
+STORED_WRITES = ("bucket", "key", "folder", "file_name", "content_type", "version_id", "region")
+"""The document properties an activity that stores an object writes."""

@@ -1,0 +1,113 @@
+"""Write: store a JSON value or a string, given inline, as an object."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from marshmallow import fields
+
+from s3_connector.connector.activity import TargetActivity
+from s3_connector.connector.documents import INLINE_LIMIT, Document
+from s3_connector.connector.errors import InvalidInput
+from s3_connector.connector.fields import describe
+
+from .common import BucketSettings, sse_c_key_field
+from .storing import (
+    STORED_PROPERTIES,
+    STORED_REQUIRED,
+    STORED_WRITES,
+    content_type_field,
+    file_name_field,
+    folder_field,
+    location_key_field,
+    metadata_field,
+    object_key,
+    overwrite_field,
+    storage_class_field,
+    store_object,
+)
+
+JSON_TYPE = "application/json"
+TEXT_TYPE = "text/plain; charset=utf-8"
+DATA_LIMIT = INLINE_LIMIT
+
+
+class WriteSettings(BucketSettings):
+    key = location_key_field(
+        "Object key. When empty, the key is `folder`/`file_name`, and the file name "
+        "falls back to the document's file name."
+    )
+    folder = folder_field()
+    file_name = file_name_field(
+        "Last part of the key, when no key is given. Defaults to the document's file name."
+    )
+    data = fields.Raw(
+        required=True,
+        allow_none=True,
+        metadata=describe(
+            "Data",
+            "What to store: a string is stored as UTF-8 text; any other JSON value (object, "
+            "array, number, boolean, null) as compact JSON. At most 16 MiB once encoded.",
+            group="object",
+            dynamic=True,
+        ),
+    )
+    content_type = content_type_field(
+        "Media type of the object. When empty: application/json for JSON data, "
+        "text/plain; charset=utf-8 for a string."
+    )
+    metadata = metadata_field()
+    storage_class = storage_class_field()
+    overwrite = overwrite_field(default=False)
+    sse_c_key = sse_c_key_field(
+        "Customer-provided key (base64 of 32 bytes) to encrypt the object with SSE-C (AES256). "
+        "The same key is needed to read it."
+    )
+
+
+def encode(data: Any) -> tuple[bytes, str]:
+    """The bytes to store for `data` and their default content type."""
+    if isinstance(data, str):
+        return data.encode("utf-8"), TEXT_TYPE
+    try:
+        text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    except ValueError:
+        raise InvalidInput(
+            "must be JSON: NaN and Infinity have no JSON form", field="data"
+        ) from None
+    except TypeError as exc:
+        raise InvalidInput(f"must be a JSON value or a string ({exc})", field="data") from None
+    return text.encode("utf-8"), JSON_TYPE
+
+
+class Write(TargetActivity):
+    id = "write"
+    name = "Write"
+    description = (
+        "Stores inline data as an object (target): a JSON value as JSON, a string as text. "
+        "By default the write is atomic and conditional and fails if the key exists."
+    )
+    concurrent = True
+    Settings = WriteSettings
+    reads = ("file_name",)
+    writes = STORED_WRITES
+    response = {
+        "type": "object",
+        "properties": STORED_PROPERTIES,
+        "required": STORED_REQUIRED,
+    }
+    permissions = ({"action": "s3:PutObject", "resource": "object"},)
+
+    def run(self, document: Document, settings: dict[str, Any]) -> Iterator[Document]:
+        key = object_key(settings)
+        body, default_type = encode(settings["data"])
+        if len(body) > DATA_LIMIT:
+            raise InvalidInput(
+                f"must be at most {DATA_LIMIT // (1024 * 1024)} MiB encoded "
+                f"(it is {len(body)} bytes); use put_object for larger content",
+                field="data",
+            )
+        content_type = settings.get("content_type") or default_type
+        yield Document(store_object(self.connection, settings, key, body, content_type))
