@@ -26,6 +26,7 @@ test: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python tests/bench/run_bench.py $(BENCH_ARGS)
+	$(BIN)/python tests/bench/serve_bench.py
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -16,6 +16,7 @@ from .new_command import new
 from .options import connection_option, load_connection
 from .policy_command import policy
 from .run_command import run
+from .serve_command import serve
 
 EXIT_UNEXPECTED = 1
 
@@ -82,6 +83,7 @@ cli.add_command(run)
 cli.add_command(local)
 cli.add_command(new)
 cli.add_command(policy)
+cli.add_command(serve)
 
 
 def main() -> None:

@@ -14,7 +14,9 @@ configuration and, when the activity needs objects to exist, a `prepare` step::
 The kit runs on moto (the `test` extra). Its tests: the descriptor validates against the
 meta-schema and agrees with the class; the configuration round-trips through the schema;
 bad values for each field are refused naming that field, before anything runs; every response
-matches the response structure the descriptor declares; secrets never show in the output.
+matches the response structure the descriptor declares; the IAM policy derived from the
+descriptor's permissions (`s3c policy`) lets it run with moto enforcing IAM; secrets never show
+in the output.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import os
 import re
 import uuid
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, ClassVar
 
 import pytest
@@ -39,6 +42,7 @@ from .documents import Document
 from .errors import ConnectorError, InvalidInput
 from .fields import SseCustomerKeyField
 from .harness import Harness
+from .policy import policy_document
 from .streaming_json import materialize
 
 MOTO_CONNECTION = {
@@ -122,13 +126,25 @@ class ActivityContract:
     def _descriptor(self) -> dict[str, Any]:
         return activity_descriptor(self.activity)
 
-    def _run(self, config: dict[str, Any], bucket: str) -> list[dict[str, Any]]:
+    def _run(
+        self, config: dict[str, Any], bucket: str, connection: dict[str, Any] = MOTO_CONNECTION
+    ) -> list[dict[str, Any]]:
         import boto3
 
         documents = self.prepare(boto3.client("s3", region_name="us-east-1"), bucket)
-        harness = Harness(Connection(MOTO_CONNECTION), Catalog([self._descriptor()]))
+        harness = Harness(Connection(connection), Catalog([self._descriptor()]))
         prepared = harness.prepare(self.activity.id, config)
-        return [_properties(document) for document in prepared.run(documents)]
+        with self._identity(connection):
+            return [_properties(document) for document in prepared.run(documents)]
+
+    @staticmethod
+    def _identity(connection: dict[str, Any]) -> AbstractContextManager:
+        """moto's IAM enforcement, for a connection with an IAM user's keys."""
+        if connection is MOTO_CONNECTION:
+            return nullcontext()
+        from moto.core import enable_iam_authentication
+
+        return enable_iam_authentication()
 
     # the contract
 
@@ -164,6 +180,29 @@ class ActivityContract:
         for response in responses:
             errors = sorted(validator.iter_errors(response), key=lambda e: list(e.path))
             assert not errors, f"{errors[0].message} at {list(errors[0].path)}"
+
+    def test_its_declared_permissions_let_it_run(self, valid_config, contract_bucket):
+        """With moto enforcing IAM, the policy `s3c policy` derives from the descriptor is
+        enough for the activity to run (on its bucket only)."""
+        import boto3
+
+        catalog = Catalog([self._descriptor()])
+        buckets = [contract_bucket] if self.needs_bucket else []
+        document = policy_document(catalog, [self.activity.id], buckets)
+        iam = boto3.client("iam", region_name="us-east-1")
+        user = f"contract-{uuid.uuid4().hex[:12]}"
+        iam.create_user(UserName=user)
+        iam.put_user_policy(
+            UserName=user, PolicyName="activity", PolicyDocument=json.dumps(document)
+        )
+        keys = iam.create_access_key(UserName=user)["AccessKey"]
+        connection = {
+            "auth": "access_keys",
+            "access_key_id": keys["AccessKeyId"],
+            "secret_access_key": keys["SecretAccessKey"],
+            "region": "us-east-1",
+        }
+        assert self._run(valid_config, contract_bucket, connection)
 
     def test_secrets_never_show(self, valid_config, contract_bucket):
         secrets = [MOTO_CONNECTION["secret_access_key"], MOTO_CONNECTION["session_token"]]

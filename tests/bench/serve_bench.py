@@ -1,0 +1,362 @@
+"""Benchmark `s3c serve` (one warm process) against one `s3c run` process per request, on an
+embedded SeaweedFS server (loopback only).
+
+Run: python tests/bench/serve_bench.py [--requests 1000] [--run-requests 100] [--size 1024]
+                                       [--workers 1,4]
+
+What is measured. The same request, Put Object of `--size` random bytes (1 KiB by default)
+under a key of its own, sent two ways:
+
+1. `s3c serve`: `--requests` request lines (content inline as base64) written to the stdin
+   of one process, once per `--workers` value. The wall time runs from spawning the process
+   to its exit, so it includes Python's and boto3's start-up once; "after start-up" is the
+   rate between the first and the last status line, the steady state an agent that keeps
+   the process sees. Until `serve` is registered in `s3c`, the process is
+   `python -m s3_connector.cli.serve_command`.
+2. `s3c run`: `--run-requests` sequential `s3c run put_object -c CONN -p bucket=... -p key=...
+   --input FILE` processes (the venv's console script), one per request; the wall time is the
+   sum of them all, each paying start-up.
+
+CPU is the user + system time of the measured child processes (RUSAGE_CHILDREN deltas). The
+server runs on the same machine, so its CPU competes with the client's. Every response is
+checked (one ok status per request, the stored size) and so are the stored objects (listed
+under each run's prefix). The table is printed and written to .bench/serve.json at the
+repository root, with the machine's load average before and after. Exit status 1 when a
+check fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from s3_connector.cli.main import cli
+from s3_connector.connector.local_server import LocalS3Server
+
+REPO = Path(__file__).resolve().parents[2]
+RESULTS = REPO / ".bench" / "serve.json"
+S3C = Path(sys.executable).parent / "s3c"
+BUCKET = "bench"
+WARM_UP_PUTS = 50
+
+
+@dataclass
+class Row:
+    label: str
+    mode: str
+    requests: int
+    seconds: float
+    cpu_seconds: float
+    rate: float
+    ms_per_request: float
+    steady_rate: float | None = None
+    ratio_vs_run: float | None = None
+    check: str = ""
+
+
+@dataclass
+class Bench:
+    args: argparse.Namespace
+    server: LocalS3Server
+    work: Path
+    connection: Path
+    payload: Path
+    rows: list[Row] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    def fail(self, message: str) -> None:
+        print(f"  FAIL: {message}", flush=True)
+        self.failures.append(message)
+
+
+def child_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
+    return env
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def serve_argv(bench: Bench, workers: int) -> tuple[list[str], str]:
+    options = ["-c", str(bench.connection), "--workers", str(workers)]
+    if "serve" in cli.commands:
+        return [str(S3C), "serve", *options], "s3c serve"
+    return [sys.executable, "-m", "s3_connector.cli.serve_command", *options], (
+        "python -m s3_connector.cli.serve_command (serve not yet registered in s3c)"
+    )
+
+
+def listed_sizes(bench: Bench, prefix: str) -> dict[str, int]:
+    pages = bench.server.client().get_paginator("list_objects_v2")
+    return {
+        item["Key"]: item["Size"]
+        for page in pages.paginate(Bucket=BUCKET, Prefix=prefix)
+        for item in page.get("Contents", [])
+    }
+
+
+def check_stored(bench: Bench, label: str, prefix: str, count: int) -> str:
+    sizes = listed_sizes(bench, prefix)
+    expected = {f"{prefix}{n:05d}.bin" for n in range(count)}
+    if set(sizes) != expected or set(sizes.values()) != {bench.args.size}:
+        bench.fail(f"{label}: {len(sizes)} objects stored under {prefix}, expected {count}")
+        return f"{len(sizes)} stored != {count}"
+    return f"{count} stored ok"
+
+
+# --- s3c serve -------------------------------------------------------------------------------
+
+
+def request_lines(bench: Bench, prefix: str, count: int) -> bytes:
+    content = base64.b64encode(bench.payload.read_bytes()).decode()
+    lines = []
+    for number in range(count):
+        request = {
+            "id": number,
+            "activity": "put_object",
+            "config": {"bucket": BUCKET, "key": f"{prefix}{number:05d}.bin"},
+            "documents": [{"content_base64": content}],
+        }
+        lines.append(json.dumps(request, separators=(",", ":")) + "\n")
+    return "".join(lines).encode()
+
+
+def bench_serve(bench: Bench, workers: int) -> Row:
+    count = bench.args.requests
+    label, prefix = f"serve_w{workers}", f"serve-w{workers}/"
+    stdin = bench.work / f"{label}.jsonl"
+    stdin.write_bytes(request_lines(bench, prefix, count))
+    argv, how = serve_argv(bench, workers)
+    print(f"- {label}: {count} requests on one stdin, {how}", flush=True)
+    finals: list[tuple[float, dict[str, Any]]] = []
+    documents: list[dict[str, Any]] = []
+    cpu_before = children_cpu()
+    started = time.perf_counter()
+    with stdin.open("rb") as source:
+        process = subprocess.Popen(
+            argv, stdin=source, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=child_env()
+        )
+        errors: list[bytes] = []
+        drain = threading.Thread(target=lambda: errors.append(process.stderr.read()))
+        drain.start()
+        for raw in process.stdout:
+            line = json.loads(raw)
+            if "status" in line:
+                finals.append((time.perf_counter(), line))
+            else:
+                documents.append(line)
+        code = process.wait()
+        drain.join()
+    seconds = time.perf_counter() - started
+    cpu = children_cpu() - cpu_before
+    steady = None
+    if len(finals) > 1 and finals[-1][0] > finals[0][0]:
+        steady = (len(finals) - 1) / (finals[-1][0] - finals[0][0])
+    row = Row(
+        label,
+        f"s3c serve --workers {workers}",
+        count,
+        seconds,
+        cpu,
+        count / seconds,
+        seconds * 1000 / count,
+        steady,
+    )
+    check = []
+    if code != 0:
+        bench.fail(f"{label}: exit {code}: {b''.join(errors).decode()[-2000:]}")
+    ok = [line for _, line in finals if line.get("status") == "ok"]
+    if len(ok) != count or sorted(line["request_id"] for line in ok) != list(range(count)):
+        bench.fail(f"{label}: {len(ok)} ok status lines of {len(finals)}, expected {count}")
+    check.append(f"{len(ok)} ok")
+    if any(line["properties"]["size"] != bench.args.size for line in documents):
+        bench.fail(f"{label}: a response reports another size than {bench.args.size}")
+    check.append(check_stored(bench, label, prefix, count))
+    row.check = "; ".join(check)
+    report(row)
+    return row
+
+
+# --- one s3c run per request -----------------------------------------------------------------
+
+
+def bench_run(bench: Bench) -> Row:
+    count = bench.args.run_requests
+    label, prefix = "run_each", "run/"
+    print(f"- {label}: {count} x `s3c run put_object ... --input FILE`", flush=True)
+    base = [str(S3C), "run", "put_object", "-c", str(bench.connection), "-p", f"bucket={BUCKET}"]
+    failed = 0
+    cpu_before = children_cpu()
+    started = time.perf_counter()
+    for number in range(count):
+        argv = [*base, "-p", f"key={prefix}{number:05d}.bin", "--input", str(bench.payload)]
+        result = subprocess.run(argv, capture_output=True, env=child_env())
+        if result.returncode != 0 or json.loads(result.stdout)["size"] != bench.args.size:
+            failed += 1
+            if failed == 1:
+                bench.fail(f"{label}: exit {result.returncode}: {result.stderr.decode()[-2000:]}")
+    seconds = time.perf_counter() - started
+    cpu = children_cpu() - cpu_before
+    row = Row(
+        label,
+        "s3c run, one per request",
+        count,
+        seconds,
+        cpu,
+        count / seconds,
+        seconds * 1000 / count,
+    )
+    row.check = f"{count - failed} ok; " + check_stored(bench, label, prefix, count)
+    report(row)
+    return row
+
+
+def report(row: Row) -> None:
+    steady = f", {row.steady_rate:.0f}/s after start-up" if row.steady_rate else ""
+    print(
+        f"  {row.seconds:.2f} s, {row.cpu_seconds:.2f} s CPU, {row.rate:.1f} requests/s{steady}",
+        flush=True,
+    )
+
+
+# --- report ----------------------------------------------------------------------------------
+
+COLUMNS = (
+    "run",
+    "mode",
+    "requests",
+    "wall s",
+    "CPU s",
+    "requests/s",
+    "ms/request",
+    "after start-up",
+    "vs s3c run",
+    "check",
+)
+
+
+def cells(row: Row) -> tuple[str, ...]:
+    return (
+        row.label,
+        row.mode,
+        str(row.requests),
+        f"{row.seconds:.2f}",
+        f"{row.cpu_seconds:.2f}",
+        f"{row.rate:,.1f}",
+        f"{row.ms_per_request:.1f}",
+        f"{row.steady_rate:,.1f}/s" if row.steady_rate else "",
+        f"{row.ratio_vs_run:.1f}x" if row.ratio_vs_run else "",
+        row.check,
+    )
+
+
+def print_table(rows: list[Row]) -> None:
+    table = [COLUMNS, *(cells(row) for row in rows)]
+    widths = [max(len(line[i]) for line in table) for i in range(len(COLUMNS))]
+    for index, line in enumerate(table):
+        print(" | ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
+        if index == 0:
+            print("-+-".join("-" * width for width in widths))
+
+
+def write_results(bench: Bench, load_before: tuple[float, ...], how: str) -> None:
+    import boto3
+
+    results = {
+        "meta": {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "args": vars(bench.args),
+            "python": platform.python_version(),
+            "boto3": boto3.__version__,
+            "cpus": os.cpu_count(),
+            "load_average_before": load_before,
+            "load_average_after": os.getloadavg(),
+            "serve_process": how,
+        },
+        "rows": [asdict(row) for row in bench.rows],
+        "failures": bench.failures,
+        "passed": not bench.failures,
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+
+
+# --- main ------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
+    parser.add_argument("--requests", type=int, default=1000, help="requests sent to s3c serve")
+    parser.add_argument("--run-requests", type=int, default=100, help="s3c run processes")
+    parser.add_argument("--size", type=int, default=1024, help="bytes per object")
+    parser.add_argument("--workers", default="1,4", help="s3c serve --workers values, e.g. 1,4")
+    args = parser.parse_args(argv)
+    args.workers = [int(value) for value in str(args.workers).split(",") if value]
+    return args
+
+
+def start(work: Path, size: int) -> tuple[LocalS3Server, Path, Path]:
+    print("starting SeaweedFS on 127.0.0.1 ...", flush=True)
+    server = LocalS3Server(work / "server").start()
+    client = server.client()
+    client.create_bucket(Bucket=BUCKET)
+    for number in range(WARM_UP_PUTS):  # untimed: the server's first writes grow its volumes
+        client.put_object(Bucket=BUCKET, Key=f"warm-up/{number}", Body=os.urandom(size))
+    connection = work / "connection.json"
+    connection.write_text(json.dumps(server.connection_settings()))
+    payload = work / "payload.bin"
+    payload.write_bytes(os.urandom(size))
+    print(f"  S3 endpoint {server.endpoint_url}", flush=True)
+    return server, connection, payload
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+    load_before = os.getloadavg()
+    work = Path(tempfile.mkdtemp(prefix="s3c-serve-bench-"))
+    server: LocalS3Server | None = None
+    bench: Bench | None = None
+    try:
+        server, connection, payload = start(work, args.size)
+        bench = Bench(args, server, work, connection, payload)
+        run_row = bench_run(bench)
+        serve_rows = [bench_serve(bench, workers) for workers in args.workers]
+        for row in serve_rows:
+            row.ratio_vs_run = row.rate / run_row.rate
+        bench.rows = [*serve_rows, run_row]
+    finally:
+        if server is not None:
+            server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    print()
+    print_table(bench.rows)
+    how = serve_argv(bench, 1)[1]
+    write_results(bench, load_before, how)
+    print(f"\nload average before {load_before}, after {os.getloadavg()}; cpus {os.cpu_count()}")
+    print(f"serve process: {how}")
+    print(f"results: {RESULTS}")
+    for failure in bench.failures:
+        print(f"FAIL: {failure.strip()}")
+    print("PASS" if not bench.failures else f"{len(bench.failures)} failure(s)")
+    return 1 if bench.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
