@@ -52,6 +52,9 @@ def test_installed_plugin_is_listed_validated_and_run(
     validated = s3c(plugin_site, "descriptors", "validate", cwd=tmp_path)
     assert validated.returncode == 0, validated.stderr
     assert "ok: plugin object_checksum" in validated.stdout
+    exported = s3c(plugin_site, "descriptors", "export", cwd=tmp_path)
+    ids = [activity["id"] for activity in json.loads(exported.stdout)["activities"]]
+    assert "object_checksum" in ids and ids == sorted(ids)
 
     body = os.urandom(3 * 1024 * 1024 + 17)
     seaweed_client.put_object(Bucket=seaweed_bucket, Key="plugin/blob.bin", Body=body)
