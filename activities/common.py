@@ -7,8 +7,10 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from botocore.exceptions import ClientError
 from marshmallow import Schema, fields, validate
 
+from s3_connector.connector.errors import ConnectorError, InvalidInput
 from s3_connector.connector.fields import (
     BucketName,
     ObjectKey,
@@ -46,9 +48,18 @@ class BucketSettings(Schema):
     )
 
 
-def sse_c_key_field(description: str) -> SseCustomerKeyField:
+READ_SSE_C_KEY = "Key (base64 of 32 bytes) the object was encrypted with, for SSE-C objects."
+"""The description of the SSE-C key of an activity that reads an object."""
+READ_PERMISSIONS = (
+    {"action": "s3:GetObject", "resource": "object"},
+    {"action": "s3:GetObjectVersion", "resource": "object", "when": "version_id"},
+)
+"""IAM actions to read an object (GetObject or HeadObject), or with version_id a version."""
+
+
+def sse_c_key_field(description: str, label: str = "SSE-C key") -> SseCustomerKeyField:
     return SseCustomerKeyField(
-        metadata=describe("SSE-C key", description, group="encryption", secret=True)
+        metadata=describe(label, description, group="encryption", secret=True)
     )
 
 
@@ -79,10 +90,12 @@ def object_url(client: Any, bucket: str, key: str) -> str:
     return f"{parts.scheme}://{bucket}.{parts.netloc}/{quoted}"
 
 
-def version_id_field(description: str) -> fields.String:
+def version_id_field(description: str, condition: dict | None = None) -> fields.String:
     return fields.String(
         validate=validate.Length(min=1, max=1024),
-        metadata=describe("Version ID", description, group="object", dynamic=True),
+        metadata=describe(
+            "Version ID", description, group="object", dynamic=True, condition=condition
+        ),
     )
 
 
@@ -173,14 +186,7 @@ def head_object(
     sse: dict[str, str] | None = None,
 ) -> tuple[dict[str, Any], str]:
     """HeadObject with checksums enabled, in the bucket's region; (response, region)."""
-    request: dict[str, Any] = {
-        "Bucket": bucket,
-        "Key": key,
-        "ChecksumMode": "ENABLED",
-        **(sse or {}),
-    }
-    if version_id:
-        request["VersionId"] = version_id
+    request = head_request(bucket, key, version_id=version_id, sse=sse)
     return connection.regions.call(
         bucket,
         region,
@@ -188,3 +194,39 @@ def head_object(
         name="HeadObject",
         target=f"s3://{bucket}/{key}",
     )
+
+
+def head_request(
+    bucket: str,
+    key: str,
+    *,
+    version_id: str | None = None,
+    sse: dict[str, str] | None = None,
+    checksums: bool = True,
+) -> dict[str, Any]:
+    """HeadObject's parameters: the object, its version, its SSE-C key, and checksums."""
+    request: dict[str, Any] = {"Bucket": bucket, "Key": key, **(sse or {})}
+    if checksums:
+        request["ChecksumMode"] = "ENABLED"
+    if version_id:
+        request["VersionId"] = version_id
+    return request
+
+
+def needs_sse_c_key(exc: ClientError) -> bool:
+    """Whether S3 refused to read an object because it is encrypted with SSE-C and the
+    request carries no key. S3 answers 400: Amazon S3 with InvalidRequest "The object was
+    stored using a form of Server Side Encryption. The correct parameters must be provided
+    to retrieve the object.", SeaweedFS with InvalidArgument "Requests specifying Server Side
+    Encryption with Customer provided keys must provide the customer key.". A HEAD response
+    has no body: its bare 400 says no more, and is taken for the same refusal."""
+    if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") != 400:
+        return False
+    error = exc.response.get("Error", {})
+    message = str(error.get("Message") or "").lower()
+    return str(error.get("Code")) == "400" or "encryption" in message or "customer" in message
+
+
+def sse_c_refusal(error: ConnectorError, *, field: str, hint: str) -> InvalidInput:
+    """S3's refusal of a read for want of an SSE-C key, naming the key's field."""
+    return InvalidInput(f"{hint}; {error.message}", field=field, request_id=error.request_id)

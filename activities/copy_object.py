@@ -5,15 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from s3_connector.connector.activity import TargetActivity
 from s3_connector.connector.documents import Document
 
 from .copying import (
     COPY_PERMISSIONS,
     COPY_PROPERTIES,
     COPY_REQUIRED,
-    COPY_WRITES,
-    CopyObjectSettings,
+    CopyingActivity,
     copy_object,
     copy_properties,
     destination,
@@ -21,7 +19,7 @@ from .copying import (
 )
 
 
-class CopyObject(TargetActivity):
+class CopyObject(CopyingActivity):
     id = "copy_object"
     name = "Copy Object"
     description = (
@@ -31,9 +29,6 @@ class CopyObject(TargetActivity):
         "5 GiB and more are copied in parts. With overwrite false the write is an atomic "
         "conditional create."
     )
-    concurrent = True
-    Settings = CopyObjectSettings
-    writes = COPY_WRITES
     response = {
         "type": "object",
         "properties": {

@@ -24,8 +24,9 @@ from typing import Any
 
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema
 
+from s3_connector.connector.activity import TargetActivity
 from s3_connector.connector.errors import (
     ConnectorError,
     InvalidInput,
@@ -37,14 +38,27 @@ from s3_connector.connector.fields import (
     BucketName,
     ObjectKey,
     RegionName,
-    SseCustomerKeyField,
-    StringMap,
     describe,
 )
 
-from .common import LOCATION_SCHEMA, etag, head_object, object_properties, version_id_field
-from .put_object import STORAGE_CLASSES
-from .storing import MEDIA_TYPE_PATTERN, check_metadata
+from .common import (
+    LOCATION_SCHEMA,
+    etag,
+    needs_sse_c_key,
+    object_properties,
+    sse_c_key_field,
+    sse_c_refusal,
+    sse_params,
+    version_id_field,
+)
+from .probing import probe_object
+from .storing import (
+    DEFAULT_CONTENT_TYPE,
+    content_type_field,
+    metadata_field,
+    overwrite_field,
+    storage_class_field,
+)
 
 MiB = 1024 * 1024
 COPY_LIMIT = 5 * 1024 * MiB
@@ -70,7 +84,6 @@ KEPT_HEADERS = (
 )
 """HeadObject's headers that a copy sends again, as REPLACE would otherwise drop them."""
 ARCHIVED_CLASSES = ("GLACIER", "DEEP_ARCHIVE")
-DEFAULT_CONTENT_TYPE = "application/octet-stream"
 
 
 class CopyObjectSettings(Schema):
@@ -127,59 +140,27 @@ class CopyObjectSettings(Schema):
             dynamic=True,
         ),
     )
-    content_type = fields.String(
-        validate=validate.Regexp(
-            MEDIA_TYPE_PATTERN, error="must be a media type such as text/plain"
-        ),
-        metadata=describe(
-            "Content type",
-            "Media type of the copy; the source's when empty.",
-            group="object",
-        ),
+    content_type = content_type_field(
+        "Media type of the copy; the source's when empty.", dynamic=False
     )
-    metadata = StringMap(
-        validate=check_metadata,
-        metadata=describe(
-            "Metadata",
-            "User metadata of the copy, an object of ASCII strings (x-amz-meta-* headers); "
-            "when given it replaces the source's, else the copy keeps the source's.",
-            group="object",
-        ),
+    metadata = metadata_field(
+        "User metadata of the copy, an object of ASCII strings (x-amz-meta-* headers); "
+        "when given it replaces the source's, else the copy keeps the source's."
     )
-    storage_class = fields.String(
-        validate=validate.OneOf(STORAGE_CLASSES),
-        metadata=describe(
-            "Storage class",
-            "Storage class of the copy; the source's when empty.",
-            group="options",
-        ),
+    storage_class = storage_class_field("Storage class of the copy; the source's when empty.")
+    overwrite = overwrite_field(
+        default=True,
+        description="Replace an existing object at the destination. When false, the write is "
+        "atomic and conditional (If-None-Match: *) and fails if the destination key exists.",
     )
-    overwrite = fields.Boolean(
-        load_default=True,
-        metadata=describe(
-            "Overwrite",
-            "Replace an existing object at the destination. When false, the write is atomic "
-            "and conditional (If-None-Match: *) and fails if the destination key exists.",
-            group="options",
-        ),
+    source_sse_c_key = sse_c_key_field(
+        "Key (base64 of 32 bytes) the source object is encrypted with, for SSE-C sources.",
+        label="Source SSE-C key",
     )
-    source_sse_c_key = SseCustomerKeyField(
-        metadata=describe(
-            "Source SSE-C key",
-            "Key (base64 of 32 bytes) the source object is encrypted with, for SSE-C sources.",
-            group="encryption",
-            secret=True,
-        )
-    )
-    sse_c_key = SseCustomerKeyField(
-        metadata=describe(
-            "SSE-C key",
-            "Key (base64 of 32 bytes) to encrypt the copy with SSE-C (AES256); the source SSE-C "
-            "key when empty, so a copy of an SSE-C object stays encrypted. A key other than "
-            "the source's rotates the key.",
-            group="encryption",
-            secret=True,
-        )
+    sse_c_key = sse_c_key_field(
+        "Key (base64 of 32 bytes) to encrypt the copy with SSE-C (AES256); the source SSE-C "
+        "key when empty, so a copy of an SSE-C object stays encrypted. A key other than "
+        "the source's rotates the key."
     )
 
 
@@ -262,27 +243,26 @@ def destination(settings: dict[str, Any]) -> Destination:
 def read_source(connection: Any, settings: dict[str, Any]) -> Source:
     """HeadObject of the source (the given version, with its SSE-C key)."""
     bucket, key = settings["bucket"], settings["key"]
-    secret = settings.get("source_sse_c_key")
-    sse = secret.request_params() if secret else {}
-    try:
-        head, region = head_object(
-            connection,
-            bucket,
-            key,
-            region=settings.get("region"),
-            version_id=settings.get("version_id"),
-            sse=sse,
-        )
-    except InvalidInput as exc:
-        message = exc.message
-        if secret or not ("customer" in message.lower() or "failed: 400" in message):
-            raise
-        raise InvalidInput(
-            f"the source object may be encrypted with SSE-C and need its key; {message}",
+    sse = sse_params(settings, "source_sse_c_key")
+    answer = probe_object(
+        connection,
+        bucket,
+        key,
+        region=settings.get("region"),
+        version_id=settings.get("version_id"),
+        sse=sse,
+        checksums=True,
+    )
+    if answer.error is not None:
+        error = answer.failure("HeadObject", f"s3://{bucket}/{key}")
+        if sse or not needs_sse_c_key(answer.error):
+            raise error
+        raise sse_c_refusal(
+            error,
             field="source_sse_c_key",
-            request_id=exc.request_id,
-        ) from None
-    source = Source(bucket, key, region, head, sse)
+            hint="the source object may be encrypted with SSE-C and need its key",
+        )
+    source = Source(bucket, key, answer.region, answer.response, sse)
     _check_readable(source)
     return source
 
@@ -460,7 +440,6 @@ COPY_PROPERTIES = {
 }
 """JSON Schema of `copy_properties`."""
 COPY_REQUIRED = [*LOCATION_SCHEMA, "version_id", "etag", "size", "content_type", "source"]
-COPY_WRITES = ("bucket", "key", "folder", "file_name", "content_type", "version_id", "region")
 COPY_PERMISSIONS = (
     {"action": "s3:GetObject", "resource": "object"},
     {"action": "s3:GetObjectVersion", "resource": "object"},
@@ -469,3 +448,11 @@ COPY_PERMISSIONS = (
 )
 """s3:GetObjectVersion even without version_id: in a versioned bucket the copy names the
 version it read."""
+
+
+class CopyingActivity(TargetActivity):
+    """An activity that copies one object per document with `copy_object`."""
+
+    concurrent = True
+    Settings = CopyObjectSettings
+    writes = ("bucket", "key", "folder", "file_name", "content_type", "version_id", "region")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from s3_connector.connector.activity import TargetActivity
 from s3_connector.connector.documents import Document
 from s3_connector.connector.fields import ObjectKey, describe
 
@@ -13,7 +12,8 @@ from .common import BucketSettings, sse_c_key_field
 from .storing import (
     STORED_PROPERTIES,
     STORED_REQUIRED,
-    STORED_WRITES,
+    WRITE_SSE_C_KEY,
+    StoringActivity,
     content_type_field,
     guess_content_type,
     metadata_field,
@@ -41,22 +41,17 @@ class CreateSettings(BucketSettings):
     )
     metadata = metadata_field()
     overwrite = overwrite_field(default=False)
-    sse_c_key = sse_c_key_field(
-        "Customer-provided key (base64 of 32 bytes) to encrypt the object with SSE-C (AES256). "
-        "The same key is needed to read it."
-    )
+    sse_c_key = sse_c_key_field(WRITE_SSE_C_KEY)
 
 
-class Create(TargetActivity):
+class Create(StoringActivity):
     id = "create"
     name = "Create"
     description = (
         "Creates an empty object, or a folder marker when the key ends in / (target). "
         "By default the create is atomic and conditional and fails if the key exists."
     )
-    concurrent = True
     Settings = CreateSettings
-    writes = STORED_WRITES
     response = {
         "type": "object",
         "properties": {
@@ -68,7 +63,6 @@ class Create(TargetActivity):
         },
         "required": [*STORED_REQUIRED, "folder_marker"],
     }
-    permissions = ({"action": "s3:PutObject", "resource": "object"},)
 
     def run(self, document: Document, settings: dict[str, Any]) -> Iterator[Document]:
         key = settings["key"]

@@ -5,13 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from s3_connector.connector.activity import TargetActivity
 from s3_connector.connector.documents import Document
 from s3_connector.connector.errors import InvalidInput, NotFound
 
-from .common import LOCATION_SCHEMA, ObjectSettings, object_properties, version_id_field
-from .exists import BucketCheck
-from .head_object import probe_object
+from .common import (
+    LOCATION_SCHEMA,
+    READ_PERMISSIONS,
+    ObjectSettings,
+    object_properties,
+    version_id_field,
+)
+from .probing import BucketCheckingActivity, probe_settings
 
 FOUND_BY_STATUS: dict[int, bool | None] = {200: True, 400: True, 403: None, 404: False, 405: True}
 """Whether the object (or version) existed, by HeadObject's status: 400 is an SSE-C object
@@ -25,7 +29,7 @@ class DeleteObjectSettings(ObjectSettings):
     )
 
 
-class DeleteObject(TargetActivity):
+class DeleteObject(BucketCheckingActivity):
     id = "delete_object"
     name = "Delete Object"
     description = (
@@ -36,9 +40,7 @@ class DeleteObject(TargetActivity):
         "s3:ListBucket, S3 answers 403 rather than 404 for a missing key: found is then null "
         "and the delete is sent anyway. A missing bucket is an error (not_found)."
     )
-    concurrent = True
     Settings = DeleteObjectSettings
-    writes = ("bucket", "key", "folder", "file_name", "version_id", "region")
     response = {
         "type": "object",
         "properties": {
@@ -66,22 +68,15 @@ class DeleteObject(TargetActivity):
     permissions = (
         {"action": "s3:DeleteObject", "resource": "object"},
         {"action": "s3:DeleteObjectVersion", "resource": "object", "when": "version_id"},
-        {"action": "s3:GetObject", "resource": "object"},
-        {"action": "s3:GetObjectVersion", "resource": "object", "when": "version_id"},
+        *READ_PERMISSIONS,
         {"action": "s3:ListBucket", "resource": "bucket"},
     )
-
-    def __init__(self, connection: Any):
-        super().__init__(connection)
-        self.buckets = BucketCheck(connection)
 
     def run(self, document: Document, settings: dict[str, Any]) -> Iterator[Document]:
         bucket, key = settings["bucket"], settings["key"]
         version_id = settings.get("version_id")
         target = f"s3://{bucket}/{key}"
-        answer = probe_object(
-            self.connection, bucket, key, region=settings.get("region"), version_id=version_id
-        )
+        answer = probe_settings(self.connection, settings)
         found = FOUND_BY_STATUS[answer.status]
         if found is False and not version_id:
             if self.buckets.missing(bucket, answer.region):

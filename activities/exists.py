@@ -2,62 +2,22 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from s3_connector.connector.activity import TargetActivity
 from s3_connector.connector.documents import Document
-from s3_connector.connector.errors import InvalidInput
 
-from .common import LOCATION_SCHEMA, ObjectSettings, object_properties, sse_c_key_field, sse_params
-from .head_object import HeadAnswer, bad_version_id, probe_object
+from .common import (
+    LOCATION_SCHEMA,
+    READ_PERMISSIONS,
+    ObjectSettings,
+    object_properties,
+    sse_c_key_field,
+)
+from .probing import BucketCheckingActivity, HeadAnswer, probe_settings, refused_version_id
 
 STATES = ("found", "not_found", "forbidden")
 REASONS = ("no_such_key", "no_such_version", "delete_marker", "no_such_bucket", "access_denied")
-
-
-class BucketCheck:
-    """Tells a missing bucket from a missing key after a 404 (a HEAD has no error code), with
-    one HeadBucket per bucket: buckets seen to exist are remembered, and concurrent checks
-    wait for the one under way."""
-
-    def __init__(self, connection: Any):
-        self.connection = connection
-        self._known: set[str] = set()
-        self._lock = threading.Lock()
-
-    def missing(self, bucket: str, region: str | None) -> bool:
-        if bucket in self._known:
-            return False
-        with self._lock:
-            if bucket in self._known:
-                return False
-            missing = self._head_bucket(bucket, region)
-            if not missing:
-                self._known.add(bucket)
-            return missing
-
-    def _head_bucket(self, bucket: str, region: str | None) -> bool:
-
-        def head(client: Any) -> bool:
-            try:
-                client.head_bucket(Bucket=bucket)
-            except ClientError as exc:
-                status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-                if status == 404:
-                    return True
-                if status == 403:
-                    return False
-                raise
-            return False
-
-        missing, _ = self.connection.regions.call(
-            bucket, region, head, name="HeadBucket", target=f"s3://{bucket}"
-        )
-        return missing
 
 
 class ExistsSettings(ObjectSettings):
@@ -67,7 +27,7 @@ class ExistsSettings(ObjectSettings):
     )
 
 
-class Exists(TargetActivity):
+class Exists(BucketCheckingActivity):
     id = "exists"
     name = "Exists"
     description = (
@@ -78,9 +38,7 @@ class Exists(TargetActivity):
         "no_such_bucket. A 403 is forbidden, never not_found: S3 answers 403 for a missing "
         "key too when the caller lacks s3:ListBucket, so forbidden means it cannot tell."
     )
-    concurrent = True
     Settings = ExistsSettings
-    writes = ("bucket", "key", "folder", "file_name", "version_id", "region")
     response = {
         "type": "object",
         "properties": {
@@ -101,27 +59,12 @@ class Exists(TargetActivity):
         "required": [*LOCATION_SCHEMA, "version_id", "state", "exists", "delete_marker", "reason"],
         "additionalProperties": False,
     }
-    permissions = (
-        {"action": "s3:GetObject", "resource": "object"},
-        {"action": "s3:GetObjectVersion", "resource": "object", "when": "version_id"},
-        {"action": "s3:ListBucket", "resource": "bucket"},
-    )
-
-    def __init__(self, connection: Any):
-        super().__init__(connection)
-        self.buckets = BucketCheck(connection)
+    permissions = (*READ_PERMISSIONS, {"action": "s3:ListBucket", "resource": "bucket"})
 
     def run(self, document: Document, settings: dict[str, Any]) -> Iterator[Document]:
         bucket, key = settings["bucket"], settings["key"]
         version_id = settings.get("version_id")
-        answer = probe_object(
-            self.connection,
-            bucket,
-            key,
-            region=settings.get("region"),
-            version_id=version_id,
-            sse=sse_params(settings),
-        )
+        answer = probe_settings(self.connection, settings)
         state, reason = self._state(answer, bucket, key, version_id)
         yield Document(
             object_properties(
@@ -142,13 +85,9 @@ class Exists(TargetActivity):
         if answer.status == 200:
             return "found", None
         if answer.status == 400:
-            message = bad_version_id(self.connection, bucket, key, answer, version_id)
-            if message:
-                raise InvalidInput(
-                    f"S3 refused the version id: {message}",
-                    field="version_id",
-                    request_id=answer.request_id,
-                )
+            refused = refused_version_id(self.connection, bucket, key, answer, version_id)
+            if refused:
+                raise refused
             return "found", None
         if answer.status == 403:
             return "forbidden", "access_denied"

@@ -5,14 +5,27 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from botocore.exceptions import ClientError
 from marshmallow import fields, validate
 
 from s3_connector.connector.activity import SourceActivity
 from s3_connector.connector.documents import Document
-from s3_connector.connector.errors import InvalidInput
+from s3_connector.connector.errors import from_client_error
 from s3_connector.connector.fields import ObjectKey, describe
 
-from .common import BucketSettings, etag, split_key, sse_c_key_field, sse_params, timestamp
+from .common import (
+    READ_PERMISSIONS,
+    READ_SSE_C_KEY,
+    BucketSettings,
+    etag,
+    needs_sse_c_key,
+    split_key,
+    sse_c_key_field,
+    sse_c_refusal,
+    sse_params,
+    timestamp,
+    version_id_field,
+)
 
 RANGE_PATTERN = r"^bytes=(\d+-\d*|-\d+)$"
 
@@ -35,27 +48,29 @@ def fetch_object(connection: Any, settings: dict[str, Any]) -> tuple[dict[str, A
     """GetObject of `settings`' bucket, key, version, range and SSE-C key: (response, region).
     An SSE-C object read without its key is refused naming `sse_c_key`."""
     bucket, key = settings["bucket"], settings["key"]
+    target = f"s3://{bucket}/{key}"
     request: dict[str, Any] = {"Bucket": bucket, "Key": key, **sse_params(settings)}
     if settings.get("version_id"):
         request["VersionId"] = settings["version_id"]
     if settings.get("range"):
         request["Range"] = settings["range"]
-    try:
-        return connection.regions.call(
-            bucket,
-            settings.get("region"),
-            lambda client: client.get_object(**request),
-            name="GetObject",
-            target=f"s3://{bucket}/{key}",
-        )
-    except InvalidInput as exc:
-        if settings.get("sse_c_key") or "customer" not in exc.message.lower():
-            raise
-        raise InvalidInput(
-            f"the object is encrypted with SSE-C and needs its key; {exc.message}",
-            field="sse_c_key",
-            request_id=exc.request_id,
-        ) from None
+
+    def get(client: Any) -> dict[str, Any]:
+        try:
+            return client.get_object(**request)
+        except ClientError as exc:
+            if settings.get("sse_c_key") or not needs_sse_c_key(exc):
+                raise
+            error = from_client_error(exc, operation="GetObject", target=target)
+            raise sse_c_refusal(
+                error,
+                field="sse_c_key",
+                hint="the object is encrypted with SSE-C and needs its key",
+            ) from None
+
+    return connection.regions.call(
+        bucket, settings.get("region"), get, name="GetObject", target=target
+    )
 
 
 def fetched_properties(
@@ -105,19 +120,9 @@ class GetObjectSettings(BucketSettings):
         required=True,
         metadata=describe("Key", "Key of the object to read.", group="object", dynamic=True),
     )
-    version_id = fields.String(
-        validate=validate.Length(min=1, max=1024),
-        metadata=describe(
-            "Version ID",
-            "Version to read, in a versioned bucket; the latest when empty.",
-            group="object",
-            dynamic=True,
-        ),
-    )
+    version_id = version_id_field("Version to read, in a versioned bucket; the latest when empty.")
     range = range_field()
-    sse_c_key = sse_c_key_field(
-        "Key (base64 of 32 bytes) the object was encrypted with, for SSE-C objects."
-    )
+    sse_c_key = sse_c_key_field(READ_SSE_C_KEY)
 
 
 class GetObject(SourceActivity):
@@ -142,10 +147,7 @@ class GetObject(SourceActivity):
         "properties": {**FETCHED_PROPERTIES, **INLINE_PROPERTIES},
         "required": FETCHED_REQUIRED,
     }
-    permissions = (
-        {"action": "s3:GetObject", "resource": "object"},
-        {"action": "s3:GetObjectVersion", "resource": "object", "when": "version_id"},
-    )
+    permissions = READ_PERMISSIONS
 
     def run(self, document: Document, settings: dict[str, Any]) -> Iterator[Document]:
         response, region = fetch_object(self.connection, settings)

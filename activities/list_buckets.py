@@ -14,6 +14,7 @@ from s3_connector.connector.errors import translate
 from s3_connector.connector.fields import describe
 
 from .common import timestamp
+from .listing import max_results_field
 
 MAX_RESULTS = 10_000
 PAGE_SIZE = 10_000
@@ -27,14 +28,8 @@ class ListBucketsSettings(Schema):
             "Prefix", "Only buckets whose name starts with this prefix.", group="listing"
         ),
     )
-    max_results = fields.Integer(
-        load_default=MAX_RESULTS,
-        validate=validate.Range(min=1, max=MAX_RESULTS),
-        metadata=describe(
-            "Maximum results",
-            "Most buckets to return; truncated is true when there are more.",
-            group="listing",
-        ),
+    max_results = max_results_field(
+        "Most buckets to return; truncated is true when there are more.", maximum=MAX_RESULTS
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fnmatch
-import itertools
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -29,9 +28,15 @@ from .common import (
     sse_params,
     timestamp,
 )
+from .listing import (
+    Listing,
+    continuation_token_field,
+    fetched_first,
+    list_pages,
+    max_results_field,
+    next_token,
+)
 
-MAX_RESULTS = 100_000
-PAGE_SIZE = 1000
 METADATA_WORKERS = 16
 """HeadObject calls in flight at once for include_metadata."""
 EMIT_LISTING, EMIT_OBJECTS = "listing", "objects"
@@ -77,15 +82,9 @@ class ListObjectsSettings(BucketSettings):
             "Case sensitive", "Whether the filter tells upper from lower case.", group="listing"
         ),
     )
-    max_results = fields.Integer(
-        load_default=MAX_RESULTS,
-        validate=validate.Range(min=1, max=MAX_RESULTS),
-        metadata=describe(
-            "Maximum results",
-            "Most entries to return: objects that pass the filter, and common prefixes. "
-            "A longer listing is truncated and can be resumed from next_continuation_token.",
-            group="listing",
-        ),
+    max_results = max_results_field(
+        "Most entries to return: objects that pass the filter, and common prefixes. "
+        "A longer listing is truncated and can be resumed from next_continuation_token."
     )
     start_after = fields.String(
         validate=validate.Length(min=1, max=1024),
@@ -95,15 +94,7 @@ class ListObjectsSettings(BucketSettings):
             group="listing",
         ),
     )
-    continuation_token = fields.String(
-        validate=validate.Length(min=1),
-        metadata=describe(
-            "Continuation token",
-            "next_continuation_token of a truncated listing, to resume it exactly.",
-            group="listing",
-            dynamic=True,
-        ),
-    )
+    continuation_token = continuation_token_field()
     include_metadata = fields.Boolean(
         load_default=False,
         metadata=describe(
@@ -148,17 +139,13 @@ def name_matcher(settings: dict[str, Any]) -> Callable[[str], bool]:
     return matches
 
 
-class _Listing:
-    """Pages through ListObjectsV2; what is known only at the end is kept here."""
+class _Listing(Listing):
+    """Pages through ListObjectsV2, keeping the common prefixes for the end of the response."""
 
-    def __init__(self, activity: ListObjects, settings: dict[str, Any]):
-        self.activity = activity
-        self.settings = settings
+    def __init__(self, connection: Any, settings: dict[str, Any]):
+        super().__init__(connection, settings)
         self.matches = name_matcher(settings)
         self.common_prefixes: list[str] = []
-        self.truncated = False
-        self.next_token: str | None = None
-        self.region: str | None = None
 
     def _request(self) -> dict[str, Any]:
         s = self.settings
@@ -172,27 +159,24 @@ class _Listing:
             request["StartAfter"] = s["start_after"]
         return request
 
-    def _fetch(self, request: dict[str, Any], size: int) -> dict[str, Any]:
-        bucket = self.settings["bucket"]
-        page, self.region = self.activity.connection.regions.call(
-            bucket,
-            self.settings.get("region"),
-            lambda client: client.list_objects_v2(MaxKeys=size, **request),
-            name="ListObjectsV2",
-            target=f"s3://{bucket}/{self.settings['prefix']}",
-        )
-        return page
-
     def pages(self) -> Iterator[list[dict[str, Any]]]:
         """The objects of each page (after the filter), until the listing or max_results
         ends. A page is cut short when max_results falls inside it; the continuation token
         then resumes right after the last entry returned."""
-        request = self._request()
         remaining = self.settings["max_results"]
         filtered = bool(self.settings.get("filter"))
         last, last_is_prefix = "", False
-        while remaining > 0:
-            page = self._fetch(request, PAGE_SIZE if filtered else min(PAGE_SIZE, remaining))
+
+        def wanted() -> int:
+            return remaining
+
+        for page, region in list_pages(
+            self.connection,
+            self._request(),
+            region=self.settings.get("region"),
+            wanted=None if filtered else wanted,
+        ):
+            self.region = region
             entries: list[tuple[str, Any]] = [
                 (item["Key"], item) for item in page.get("Contents", [])
             ]
@@ -214,14 +198,11 @@ class _Listing:
                     objects.append(_entry(item))
                 last, last_is_prefix = name, item is None
                 remaining -= 1
-            token = page.get("NextContinuationToken")
-            self.truncated = bool(page.get("IsTruncated")) and bool(token)
-            self.next_token = token if self.truncated else None
+            self.next_token = next_token(page)
+            self.truncated = self.next_token is not None
             yield objects
-            if not self.truncated:
+            if not self.truncated or remaining == 0:
                 return
-            request.pop("StartAfter", None)
-            request["ContinuationToken"] = token
 
 
 def _entry(item: dict[str, Any]) -> dict[str, Any]:
@@ -304,10 +285,8 @@ class ListObjects(TargetActivity):
     )
 
     def run(self, document: Document, settings: dict[str, Any]) -> Iterator[Document]:
-        listing = _Listing(self, settings)
-        pages = listing.pages()
-        first = next(pages)
-        objects = self._with_metadata(itertools.chain([first], pages), settings)
+        listing = _Listing(self.connection, settings)
+        objects = self._with_metadata(fetched_first(listing.pages()), settings)
         if settings["emit"] == EMIT_OBJECTS:
             yield from self._object_documents(objects, listing)
             return
@@ -317,9 +296,7 @@ class ListObjects(TargetActivity):
                 "prefix": settings["prefix"],
                 "objects": (entry for page in objects for entry in page),
                 "common_prefixes": Deferred(lambda: listing.common_prefixes),
-                "truncated": Deferred(lambda: listing.truncated),
-                "next_continuation_token": Deferred(lambda: listing.next_token),
-                "region": Deferred(lambda: listing.region),
+                **listing.ending(),
             }
         )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,13 +10,17 @@ from marshmallow import fields, validate
 from s3_connector.connector.activity import TargetActivity
 from s3_connector.connector.documents import Document
 from s3_connector.connector.fields import describe
-from s3_connector.connector.streaming_json import Deferred
 
 from . import continuation
 from .common import BucketSettings
-
-MAX_RESULTS = 100_000
-PAGE_SIZE = 1000
+from .listing import (
+    Listing,
+    continuation_token_field,
+    fetched_first,
+    list_pages,
+    max_results_field,
+    next_token,
+)
 
 
 class ListPrefixesSettings(BucketSettings):
@@ -40,60 +43,30 @@ class ListPrefixesSettings(BucketSettings):
             group="listing",
         ),
     )
-    max_results = fields.Integer(
-        load_default=MAX_RESULTS,
-        validate=validate.Range(min=1, max=MAX_RESULTS),
-        metadata=describe(
-            "Maximum results",
-            "Most prefixes to return. A longer listing is truncated and can be resumed from "
-            "next_continuation_token.",
-            group="listing",
-        ),
+    max_results = max_results_field(
+        "Most prefixes to return. A longer listing is truncated and can be resumed from "
+        "next_continuation_token."
     )
-    continuation_token = fields.String(
-        validate=validate.Length(min=1),
-        metadata=describe(
-            "Continuation token",
-            "next_continuation_token of a truncated listing, to resume it exactly.",
-            group="listing",
-            dynamic=True,
-        ),
-    )
+    continuation_token = continuation_token_field()
 
 
-class _PrefixListing:
-    """Pages through ListObjectsV2 with a delimiter, keeping only the common prefixes; what
-    is known only at the end is kept here."""
-
-    def __init__(self, connection: Any, settings: dict[str, Any]):
-        self.connection = connection
-        self.settings = settings
-        self.truncated = False
-        self.next_token: str | None = None
-        self.region: str | None = None
+class _PrefixListing(Listing):
+    """Pages through ListObjectsV2 with a delimiter, keeping only the common prefixes."""
 
     def pages(self) -> Iterator[list[str]]:
         """The common prefixes of each page, until the listing or max_results ends. A stop
         inside a page hands on a token that resumes after the last prefix returned."""
         s = self.settings
-        bucket = s["bucket"]
         request: dict[str, Any] = {
-            "Bucket": bucket,
+            "Bucket": s["bucket"],
             "Prefix": s["prefix"],
             "Delimiter": s["delimiter"],
             **continuation.request_params(s.get("continuation_token")),
         }
         remaining = s["max_results"]
-        while True:
-            page, self.region = self.connection.regions.call(
-                bucket,
-                s.get("region"),
-                lambda client: client.list_objects_v2(MaxKeys=PAGE_SIZE, **request),
-                name="ListObjectsV2",
-                target=f"s3://{bucket}/{s['prefix']}",
-            )
+        for page, region in list_pages(self.connection, request, region=s.get("region")):
+            self.region = region
             prefixes = [entry["Prefix"] for entry in page.get("CommonPrefixes", [])]
-            token = page.get("NextContinuationToken") if page.get("IsTruncated") else None
             if len(prefixes) > remaining:
                 prefixes = prefixes[:remaining]
                 self.truncated = True
@@ -101,13 +74,11 @@ class _PrefixListing:
                 yield prefixes
                 return
             remaining -= len(prefixes)
-            self.truncated = token is not None
-            self.next_token = token
+            self.next_token = next_token(page)
+            self.truncated = self.next_token is not None
             yield prefixes
-            if token is None or remaining == 0:
+            if remaining == 0:
                 return
-            request.pop("StartAfter", None)
-            request["ContinuationToken"] = token
 
 
 class ListPrefixes(TargetActivity):
@@ -145,17 +116,13 @@ class ListPrefixes(TargetActivity):
 
     def run(self, document: Document, settings: dict[str, Any]) -> Iterator[Document]:
         listing = _PrefixListing(self.connection, settings)
-        pages = listing.pages()
-        first = next(pages)
-        prefixes = (prefix for page in itertools.chain([first], pages) for prefix in page)
+        prefixes = (prefix for page in fetched_first(listing.pages()) for prefix in page)
         yield Document(
             {
                 "bucket": settings["bucket"],
                 "prefix": settings["prefix"],
                 "delimiter": settings["delimiter"],
                 "prefixes": prefixes,
-                "truncated": Deferred(lambda: listing.truncated),
-                "next_continuation_token": Deferred(lambda: listing.next_token),
-                "region": Deferred(lambda: listing.region),
+                **listing.ending(),
             }
         )

@@ -6,7 +6,6 @@ import hashlib
 from collections.abc import Iterator
 from typing import Any
 
-from s3_connector.connector.activity import TargetActivity
 from s3_connector.connector.documents import Document
 from s3_connector.connector.errors import ConnectorError, InvalidInput, PreconditionFailed
 
@@ -15,9 +14,8 @@ from .copying import (
     COPY_PERMISSIONS,
     COPY_PROPERTIES,
     COPY_REQUIRED,
-    COPY_WRITES,
     Copied,
-    CopyObjectSettings,
+    CopyingActivity,
     Destination,
     Source,
     copy_object,
@@ -30,7 +28,7 @@ READ_CHUNK = 1024 * 1024
 VERIFY_METHODS = ("checksum", "etag", "sha256")
 
 
-class MoveObject(TargetActivity):
+class MoveObject(CopyingActivity):
     id = "move_object"
     name = "Move Object"
     description = (
@@ -39,9 +37,6 @@ class MoveObject(TargetActivity):
         "deletes the source. When the copy or the check fails, the source is kept. A move "
         "onto itself (same bucket and key) is refused."
     )
-    concurrent = True
-    Settings = CopyObjectSettings
-    writes = COPY_WRITES
     response = {
         "type": "object",
         "properties": {

@@ -15,8 +15,8 @@ from s3_connector.connector.activity import TargetActivity
 from s3_connector.connector.documents import Document
 from s3_connector.connector.fields import ObjectKey, describe, when
 
-from .common import LOCATION_SCHEMA, BucketSettings, object_properties
-from .storing import MEDIA_TYPE_PATTERN
+from .common import LOCATION_SCHEMA, BucketSettings, object_properties, version_id_field
+from .storing import content_type_field
 
 METHODS = ("GET", "PUT")
 MAX_EXPIRES_IN = 7 * 24 * 3600
@@ -32,15 +32,9 @@ class PresignSettings(BucketSettings):
             "Key", "Key of the object the link reads or writes.", group="object", dynamic=True
         ),
     )
-    version_id = fields.String(
-        validate=validate.Length(min=1, max=1024),
-        metadata=describe(
-            "Version ID",
-            "Version the link reads, in a versioned bucket; the latest when empty. GET only.",
-            group="object",
-            dynamic=True,
-            condition=when("method", "GET"),
-        ),
+    version_id = version_id_field(
+        "Version the link reads, in a versioned bucket; the latest when empty. GET only.",
+        condition=when("method", "GET"),
     )
     method = fields.String(
         load_default="GET",
@@ -62,17 +56,12 @@ class PresignSettings(BucketSettings):
             group="options",
         ),
     )
-    content_type = fields.String(
-        validate=validate.Regexp(
-            MEDIA_TYPE_PATTERN, error="must be a media type such as text/plain"
-        ),
-        metadata=describe(
-            "Content type",
-            "PUT only: media type signed into the link. The uploader must send the same "
-            "Content-Type header, and the object is stored with it.",
-            group="options",
-            condition=when("method", "PUT"),
-        ),
+    content_type = content_type_field(
+        "PUT only: media type signed into the link. The uploader must send the same "
+        "Content-Type header, and the object is stored with it.",
+        group="options",
+        dynamic=False,
+        condition=when("method", "PUT"),
     )
 
     @validates_schema

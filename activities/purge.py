@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -21,10 +20,10 @@ from s3_connector.connector.fields import describe
 from s3_connector.connector.streaming_json import Deferred
 
 from .common import BucketSettings
+from .listing import fetched_first, list_pages
 
 BATCH_SIZE = 1000
 """Keys per DeleteObjects request, the most S3 accepts."""
-PAGE_SIZE = 1000
 
 
 class PurgeSettings(BucketSettings):
@@ -109,8 +108,7 @@ class _Purge:
         """List the first page (or, with max_objects, up to max_objects + 1 keys) so that a
         failure or a refusal comes before any output; return the keys stream."""
         if self.max_objects is None:
-            pages = self._pages()
-            pages = itertools.chain([next(pages)], pages)
+            pages = fetched_first(self._pages())
         else:
             keys = [key for page in self._pages(self.max_objects + 1) for key in page]
             if len(keys) > self.max_objects:
@@ -152,24 +150,23 @@ class _Purge:
         """The keys of each ListObjectsV2 page; the next page is asked for only once the
         current one has been read, so after its keys have been deleted (S3's continuation
         token still resumes after them)."""
-        request: dict[str, Any] = {"Bucket": self.bucket, "Prefix": self.prefix}
         listed = 0
-        while True:
-            size = PAGE_SIZE if limit is None else min(PAGE_SIZE, limit - listed)
-            page, self.region = self.connection.regions.call(
-                self.bucket,
-                self.region_override,
-                lambda client, size=size: client.list_objects_v2(MaxKeys=size, **request),
-                name="ListObjectsV2",
-                target=self.target,
-            )
+
+        def wanted() -> int:
+            return limit - listed
+
+        for page, region in list_pages(
+            self.connection,
+            {"Bucket": self.bucket, "Prefix": self.prefix},
+            region=self.region_override,
+            wanted=None if limit is None else wanted,
+        ):
+            self.region = region
             keys = [item["Key"] for item in page.get("Contents", [])]
             listed += len(keys)
             yield keys
-            token = page.get("NextContinuationToken") if page.get("IsTruncated") else None
-            if token is None or (limit is not None and listed >= limit):
+            if limit is not None and listed >= limit:
                 return
-            request["ContinuationToken"] = token
 
     def _listed(self, pages: Iterator[list[str]]) -> Iterator[str]:
         try:

@@ -9,7 +9,7 @@ from s3_connector.connector.activity import SourceActivity
 from s3_connector.connector.documents import INLINE_LIMIT, Document, inline_content
 from s3_connector.connector.errors import InvalidInput
 
-from .common import ObjectSettings, sse_c_key_field
+from .common import READ_PERMISSIONS, READ_SSE_C_KEY, ObjectSettings, sse_c_key_field
 from .get_object import (
     FETCHED_PROPERTIES,
     FETCHED_REQUIRED,
@@ -22,9 +22,7 @@ from .get_object import (
 
 class ReadSettings(ObjectSettings):
     range = range_field()
-    sse_c_key = sse_c_key_field(
-        "Key (base64 of 32 bytes) the object was encrypted with, for SSE-C objects."
-    )
+    sse_c_key = sse_c_key_field(READ_SSE_C_KEY)
 
 
 class Read(SourceActivity):
@@ -43,10 +41,7 @@ class Read(SourceActivity):
         "properties": {**FETCHED_PROPERTIES, **INLINE_PROPERTIES},
         "required": [*FETCHED_REQUIRED, "content", "content_format"],
     }
-    permissions = (
-        {"action": "s3:GetObject", "resource": "object"},
-        {"action": "s3:GetObjectVersion", "resource": "object", "when": "version_id"},
-    )
+    permissions = READ_PERMISSIONS
 
     def run(self, document: Document, settings: dict[str, Any]) -> Iterator[Document]:
         response, region = fetch_object(self.connection, settings)

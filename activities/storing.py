@@ -1,7 +1,9 @@
-"""Storing one object: the write path that Put Object, Create and Write share.
+"""Storing one object: the write path, fields and declarations that Put Object, Create and
+Write share.
 
 The fields here are factories, so each schema gets its own field instances and the
-descriptors stay what the schemas declare.
+descriptors stay what the schemas declare; the location fields (`key`, else `folder` and
+`file_name`) come as a schema to inherit from.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
+from s3_connector.connector.activity import TargetActivity
 from s3_connector.connector.errors import InvalidInput
 from s3_connector.connector.fields import ObjectKey, StringMap, describe
 from s3_connector.connector.transfers import Body, upload
 
-from .common import object_url, split_key, sse_params
+from .common import BucketSettings, object_url, split_key, sse_params
 
 STORAGE_CLASSES = (
     "STANDARD",
@@ -49,12 +52,68 @@ def check_metadata(value: dict[str, str]) -> None:
         raise ValidationError(f"must be at most {METADATA_LIMIT} bytes in all")
 
 
-def location_key_field(description: str) -> ObjectKey:
-    return ObjectKey(metadata=describe("Key", description, group="object", dynamic=True))
-
-
-def folder_field() -> fields.String:
+def content_type_field(
+    description: str, *, group: str = "object", dynamic: bool = True, condition: dict | None = None
+) -> fields.String:
     return fields.String(
+        validate=validate.Regexp(
+            MEDIA_TYPE_PATTERN, error="must be a media type such as text/plain"
+        ),
+        metadata=describe(
+            "Content type", description, group=group, dynamic=dynamic, condition=condition
+        ),
+    )
+
+
+def metadata_field(
+    description: str = "User metadata: an object of ASCII strings, stored as x-amz-meta-* headers.",
+) -> StringMap:
+    return StringMap(
+        validate=check_metadata,
+        metadata=describe("Metadata", description, group="object"),
+    )
+
+
+def storage_class_field(
+    description: str = "Storage class of the object; the bucket's default when empty.",
+) -> fields.String:
+    return fields.String(
+        validate=validate.OneOf(STORAGE_CLASSES),
+        metadata=describe("Storage class", description, group="options"),
+    )
+
+
+def overwrite_field(
+    default: bool,
+    description: str = "Replace an existing object. When false, the write is atomic and "
+    "conditional (If-None-Match: *) and fails if the key exists.",
+) -> fields.Boolean:
+    return fields.Boolean(
+        load_default=default,
+        metadata=describe("Overwrite", description, group="options"),
+    )
+
+
+WRITE_SSE_C_KEY = (
+    "Customer-provided key (base64 of 32 bytes) to encrypt the object with SSE-C (AES256). "
+    "The same key is needed to read it."
+)
+"""The description of the SSE-C key of an activity that stores an object."""
+
+
+class LocatedSettings(BucketSettings):
+    """Where an object is stored: `key`, else `folder`/`file_name` (see `object_key`)."""
+
+    key = ObjectKey(
+        metadata=describe(
+            "Key",
+            "Object key. When empty, the key is `folder`/`file_name`, and the file name "
+            "falls back to the document's file name.",
+            group="object",
+            dynamic=True,
+        )
+    )
+    folder = fields.String(
         validate=validate.Length(max=1023),
         metadata=describe(
             "Folder",
@@ -63,54 +122,13 @@ def folder_field() -> fields.String:
             dynamic=True,
         ),
     )
-
-
-def file_name_field(description: str) -> fields.String:
-    return fields.String(
+    file_name = fields.String(
         validate=validate.Length(min=1, max=1024),
-        metadata=describe("File name", description, group="object", dynamic=True),
-    )
-
-
-def content_type_field(description: str) -> fields.String:
-    return fields.String(
-        validate=validate.Regexp(
-            MEDIA_TYPE_PATTERN, error="must be a media type such as text/plain"
-        ),
-        metadata=describe("Content type", description, group="object", dynamic=True),
-    )
-
-
-def metadata_field() -> StringMap:
-    return StringMap(
-        validate=check_metadata,
         metadata=describe(
-            "Metadata",
-            "User metadata: an object of ASCII strings, stored as x-amz-meta-* headers.",
+            "File name",
+            "Last part of the key, when no key is given. Defaults to the document's file name.",
             group="object",
-        ),
-    )
-
-
-def storage_class_field() -> fields.String:
-    return fields.String(
-        validate=validate.OneOf(STORAGE_CLASSES),
-        metadata=describe(
-            "Storage class",
-            "Storage class of the object; the bucket's default when empty.",
-            group="options",
-        ),
-    )
-
-
-def overwrite_field(default: bool) -> fields.Boolean:
-    return fields.Boolean(
-        load_default=default,
-        metadata=describe(
-            "Overwrite",
-            "Replace an existing object. When false, the write is atomic and conditional "
-            "(If-None-Match: *) and fails if the key exists.",
-            group="options",
+            dynamic=True,
         ),
     )
 
@@ -192,3 +210,16 @@ STORED_PROPERTIES = {
 STORED_REQUIRED = ["bucket", "key", "etag", "size", "region", "link"]
 STORED_WRITES = ("bucket", "key", "folder", "file_name", "content_type", "version_id", "region")
 """The document properties an activity that stores an object writes."""
+
+
+class StoringActivity(TargetActivity):
+    """An activity that stores one object per document with `store_object`."""
+
+    concurrent = True
+    writes = STORED_WRITES
+    response = {
+        "type": "object",
+        "properties": STORED_PROPERTIES,
+        "required": STORED_REQUIRED,
+    }
+    permissions = ({"action": "s3:PutObject", "resource": "object"},)

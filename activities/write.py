@@ -8,20 +8,16 @@ from typing import Any
 
 from marshmallow import fields
 
-from s3_connector.connector.activity import TargetActivity
 from s3_connector.connector.documents import INLINE_LIMIT, Document
 from s3_connector.connector.errors import InvalidInput
 from s3_connector.connector.fields import describe
 
-from .common import BucketSettings, sse_c_key_field
+from .common import sse_c_key_field
 from .storing import (
-    STORED_PROPERTIES,
-    STORED_REQUIRED,
-    STORED_WRITES,
+    WRITE_SSE_C_KEY,
+    LocatedSettings,
+    StoringActivity,
     content_type_field,
-    file_name_field,
-    folder_field,
-    location_key_field,
     metadata_field,
     object_key,
     overwrite_field,
@@ -34,15 +30,7 @@ TEXT_TYPE = "text/plain; charset=utf-8"
 DATA_LIMIT = INLINE_LIMIT
 
 
-class WriteSettings(BucketSettings):
-    key = location_key_field(
-        "Object key. When empty, the key is `folder`/`file_name`, and the file name "
-        "falls back to the document's file name."
-    )
-    folder = folder_field()
-    file_name = file_name_field(
-        "Last part of the key, when no key is given. Defaults to the document's file name."
-    )
+class WriteSettings(LocatedSettings):
     data = fields.Raw(
         required=True,
         allow_none=True,
@@ -61,10 +49,7 @@ class WriteSettings(BucketSettings):
     metadata = metadata_field()
     storage_class = storage_class_field()
     overwrite = overwrite_field(default=False)
-    sse_c_key = sse_c_key_field(
-        "Customer-provided key (base64 of 32 bytes) to encrypt the object with SSE-C (AES256). "
-        "The same key is needed to read it."
-    )
+    sse_c_key = sse_c_key_field(WRITE_SSE_C_KEY)
 
 
 def encode(data: Any) -> tuple[bytes, str]:
@@ -82,23 +67,15 @@ def encode(data: Any) -> tuple[bytes, str]:
     return text.encode("utf-8"), JSON_TYPE
 
 
-class Write(TargetActivity):
+class Write(StoringActivity):
     id = "write"
     name = "Write"
     description = (
         "Stores inline data as an object (target): a JSON value as JSON, a string as text. "
         "By default the write is atomic and conditional and fails if the key exists."
     )
-    concurrent = True
     Settings = WriteSettings
     reads = ("file_name",)
-    writes = STORED_WRITES
-    response = {
-        "type": "object",
-        "properties": STORED_PROPERTIES,
-        "required": STORED_REQUIRED,
-    }
-    permissions = ({"action": "s3:PutObject", "resource": "object"},)
 
     def run(self, document: Document, settings: dict[str, Any]) -> Iterator[Document]:
         key = object_key(settings)

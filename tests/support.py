@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
+import os
 import uuid
+
+from botocore.awsrequest import AWSResponse
+from jsonschema import Draft202012Validator
+
+from s3_connector.connector.catalog import Catalog
+from s3_connector.connector.testing import ActivityContract
 
 MOTO_SETTINGS = {
     "auth": "access_keys",
@@ -17,3 +25,72 @@ _numbers = itertools.count()
 
 def unique_bucket(prefix: str = "t") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}-{next(_numbers)}"
+
+
+def new_sse_c_key() -> str:
+    """A fresh SSE-C key, as the connector takes it: the base64 of 32 random bytes."""
+    return base64.b64encode(os.urandom(32)).decode()
+
+
+def put_json(client, bucket, key="contract/hello.json", body=b'{"hello": "world"}'):
+    """Store an object typed application/json, as the activity test kit's `prepare` steps do."""
+    client.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
+
+
+class JsonObjectContract(ActivityContract):
+    """The activity test kit's contract for an activity that reads contract/hello.json."""
+
+    config = {"key": "contract/hello.json"}
+
+    def prepare(self, client, bucket):
+        put_json(client, bucket)
+
+
+def run_one(harness, activity_id, config, documents=None):
+    """Run an activity that answers with one document; its properties."""
+    [document] = harness.run(activity_id, config, documents)
+    return document.properties
+
+
+def run_checked(harness, activity_id, config, documents=None):
+    """Run an activity; check each response against the activity's response schema."""
+    validator = Draft202012Validator(Catalog.shipped().descriptor(activity_id)["response"])
+    responses = [d.properties for d in harness.run(activity_id, config, documents)]
+    for properties in responses:
+        validator.validate(properties)
+    return responses
+
+
+def one_checked(harness, activity_id, config):
+    """`run_checked` of an activity that answers with one document; its properties."""
+    [response] = run_checked(harness, activity_id, config)
+    return response
+
+
+def calls(connection, operation):
+    """Names of the `operation` calls the connection's (us-east-1) client makes."""
+    made = []
+    connection.client().meta.events.register(
+        f"before-call.s3.{operation}", lambda model, **_: made.append(model.name)
+    )
+    return made
+
+
+def answer(connection, operation, status, code=None, message="", headers=None):
+    """Make `operation` answer `status` without reaching moto, as S3 would: a botocore
+    `before-call` hook on the connection's (us-east-1) client returns the response."""
+    code = code or str(status)
+
+    def respond(**_):
+        http = AWSResponse("https://s3.example", status, headers or {}, None)
+        parsed = {
+            "Error": {"Code": code, "Message": message},
+            "ResponseMetadata": {
+                "HTTPStatusCode": status,
+                "HTTPHeaders": {"x-amz-request-id": "REQ123", **(headers or {})},
+                "RequestId": "REQ123",
+            },
+        }
+        return http, parsed
+
+    connection.client().meta.events.register(f"before-call.s3.{operation}", respond)

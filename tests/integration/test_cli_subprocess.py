@@ -1,6 +1,5 @@
 """The real `s3c` executable against SeaweedFS, as a user runs it."""
 
-import base64
 import json
 import os
 import signal
@@ -10,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from support import new_sse_c_key
 
 S3C = str(Path(sys.executable).with_name("s3c"))
 
@@ -53,7 +53,7 @@ def test_put_file_then_get_it_back_byte_identical(conn_file, seaweed_bucket, tmp
 
 
 def test_sse_c_through_the_cli(conn_file, seaweed_bucket):
-    key = base64.b64encode(os.urandom(32)).decode()
+    key = new_sse_c_key()
     common = ["-c", conn_file, "-p", f"bucket={seaweed_bucket}", "-p", "key=enc.txt"]
     put = s3c(
         "run", "put_object", *common, "-p", f"sse_c_key={key}", "--input", "-", input=b"classified"
@@ -65,9 +65,7 @@ def test_sse_c_through_the_cli(conn_file, seaweed_bucket):
     assert missing.returncode == 2
     [line] = missing.stderr.decode().strip().splitlines()
     assert line.startswith("error: sse_c_key: the object is encrypted with SSE-C")
-    wrong = s3c(
-        "run", "get_object", *common, "-p", f"sse_c_key={base64.b64encode(os.urandom(32)).decode()}"
-    )
+    wrong = s3c("run", "get_object", *common, "-p", f"sse_c_key={new_sse_c_key()}")
     assert wrong.returncode == 3 and b"AccessDenied" in wrong.stderr
     for result in (put, good, missing, wrong):
         assert key.encode() not in result.stdout + result.stderr

@@ -9,6 +9,7 @@ import os
 import pytest
 from botocore.exceptions import ClientError
 from click.testing import CliRunner
+from support import new_sse_c_key, run_one
 
 from s3_connector.activities import copying
 from s3_connector.cli.main import cli
@@ -28,15 +29,6 @@ def in_parts(monkeypatch):
     """Copy objects of 5 MiB and more in 5 MiB parts, as objects over 5 GiB would be."""
     monkeypatch.setattr(copying.COPY_CONFIG, "multipart_threshold", 5 * MiB)
     monkeypatch.setattr(copying.COPY_CONFIG, "multipart_chunksize", 5 * MiB)
-
-
-def run(harness, activity, config):
-    [document] = harness.run(activity, config)
-    return document.properties
-
-
-def new_key() -> str:
-    return base64.b64encode(os.urandom(32)).decode()
 
 
 def sse(key: str) -> dict:
@@ -67,10 +59,15 @@ def assert_reads_only_with(client, bucket, key, data, good, bad):
     assert read(client, bucket, key, good) == data
 
 
+def from_vault(bucket, destination_key, **config):
+    """The configuration that copies or moves the `encrypted` object to `destination_key`."""
+    return {"bucket": bucket, "key": "vault/doc.bin", "destination_key": destination_key, **config}
+
+
 @pytest.fixture
 def encrypted(seaweed_client, seaweed_bucket):
     """An SSE-C object, its bytes and its key."""
-    key, data = new_key(), os.urandom(200_000)
+    key, data = new_sse_c_key(), os.urandom(200_000)
     seaweed_client.put_object(
         Bucket=seaweed_bucket,
         Key="vault/doc.bin",
@@ -86,18 +83,9 @@ def test_copy_rotates_the_sse_c_key_and_keeps_the_source(
     harness, seaweed_client, seaweed_bucket, encrypted
 ):
     data, old = encrypted
-    new = new_key()
-    copied = run(
-        harness,
-        "copy_object",
-        {
-            "bucket": seaweed_bucket,
-            "key": "vault/doc.bin",
-            "destination_key": "vault/rotated.bin",
-            "source_sse_c_key": old,
-            "sse_c_key": new,
-        },
-    )
+    new = new_sse_c_key()
+    config = from_vault(seaweed_bucket, "vault/rotated.bin", source_sse_c_key=old, sse_c_key=new)
+    copied = run_one(harness, "copy_object", config)
     assert copied["size"] == len(data) and copied["multipart"] is False
     assert_reads_only_with(seaweed_client, seaweed_bucket, "vault/rotated.bin", data, new, old)
     assert read(seaweed_client, seaweed_bucket, "vault/doc.bin", old) == data
@@ -110,18 +98,10 @@ def test_copy_of_an_sse_c_object_keeps_its_key_by_default(
     harness, seaweed_client, seaweed_bucket, encrypted
 ):
     data, old = encrypted
-    run(
-        harness,
-        "copy_object",
-        {
-            "bucket": seaweed_bucket,
-            "key": "vault/doc.bin",
-            "destination_key": "vault/same-key.bin",
-            "source_sse_c_key": old,
-        },
-    )
+    config = from_vault(seaweed_bucket, "vault/same-key.bin", source_sse_c_key=old)
+    run_one(harness, "copy_object", config)
     assert_reads_only_with(
-        seaweed_client, seaweed_bucket, "vault/same-key.bin", data, old, new_key()
+        seaweed_client, seaweed_bucket, "vault/same-key.bin", data, old, new_sse_c_key()
     )
 
 
@@ -129,18 +109,9 @@ def test_move_rotates_the_sse_c_key_and_deletes_the_source(
     harness, seaweed_client, seaweed_bucket, encrypted
 ):
     data, old = encrypted
-    new = new_key()
-    moved = run(
-        harness,
-        "move_object",
-        {
-            "bucket": seaweed_bucket,
-            "key": "vault/doc.bin",
-            "destination_key": "archive/doc.bin",
-            "source_sse_c_key": old,
-            "sse_c_key": new,
-        },
-    )
+    new = new_sse_c_key()
+    config = from_vault(seaweed_bucket, "archive/doc.bin", source_sse_c_key=old, sse_c_key=new)
+    moved = run_one(harness, "move_object", config)
     assert_reads_only_with(seaweed_client, seaweed_bucket, "archive/doc.bin", data, new, old)
     assert not exists(seaweed_client, seaweed_bucket, "vault/doc.bin")
     # SSE-C ETags are not an MD5 of the content: the move reads both objects to compare them
@@ -150,11 +121,7 @@ def test_move_rotates_the_sse_c_key_and_deletes_the_source(
 
 def test_sse_c_source_without_its_key_names_the_field(harness, seaweed_bucket, encrypted):
     with pytest.raises(InvalidInput) as caught:
-        run(
-            harness,
-            "copy_object",
-            {"bucket": seaweed_bucket, "key": "vault/doc.bin", "destination_key": "x"},
-        )
+        run_one(harness, "copy_object", from_vault(seaweed_bucket, "x"))
     assert caught.value.field == "source_sse_c_key"
 
 
@@ -167,10 +134,10 @@ def test_overwrite_false_refuses_an_existing_destination(
     seaweed_client.put_object(Bucket=seaweed_bucket, Key="taken", Body=b"keep me")
     config = {"bucket": seaweed_bucket, "key": "src", "overwrite": False}
     with pytest.raises(PreconditionFailed, match="PreconditionFailed") as caught:
-        run(harness, "copy_object", {**config, "destination_key": "taken"})
+        run_one(harness, "copy_object", {**config, "destination_key": "taken"})
     assert "the destination exists and overwrite is false" in str(caught.value)
     assert read(seaweed_client, seaweed_bucket, "taken") == b"keep me"
-    copied = run(harness, "copy_object", {**config, "destination_key": "free"})
+    copied = run_one(harness, "copy_object", {**config, "destination_key": "free"})
     assert copied["multipart"] is (size >= 5 * MiB)
     assert read(seaweed_client, seaweed_bucket, "free") == data
     assert not seaweed_client.list_multipart_uploads(Bucket=seaweed_bucket).get("Uploads")
@@ -178,18 +145,14 @@ def test_overwrite_false_refuses_an_existing_destination(
 
 def test_sse_c_copy_with_overwrite_false(harness, seaweed_client, seaweed_bucket, encrypted):
     data, old = encrypted
-    new = new_key()
-    config = {
-        "bucket": seaweed_bucket,
-        "key": "vault/doc.bin",
-        "source_sse_c_key": old,
-        "sse_c_key": new,
-        "overwrite": False,
-    }
-    run(harness, "copy_object", {**config, "destination_key": "vault/new.bin"})
+    new = new_sse_c_key()
+    config = from_vault(
+        seaweed_bucket, "vault/new.bin", source_sse_c_key=old, sse_c_key=new, overwrite=False
+    )
+    run_one(harness, "copy_object", config)
     assert read(seaweed_client, seaweed_bucket, "vault/new.bin", new) == data
     with pytest.raises(PreconditionFailed):
-        run(harness, "copy_object", {**config, "destination_key": "vault/new.bin"})
+        run_one(harness, "copy_object", config)
 
 
 def test_multipart_copy_keeps_bytes_content_type_and_metadata(
@@ -205,7 +168,7 @@ def test_multipart_copy_keeps_bytes_content_type_and_metadata(
         CacheControl="no-store",
         ContentDisposition="inline",
     )
-    copied = run(
+    copied = run_one(
         harness,
         "copy_object",
         {"bucket": seaweed_bucket, "key": "big/in.bin", "destination_key": "big/out.bin"},
@@ -217,7 +180,7 @@ def test_multipart_copy_keeps_bytes_content_type_and_metadata(
     assert (head["CacheControl"], head["ContentDisposition"]) == ("no-store", "inline")
     assert read(seaweed_client, seaweed_bucket, "big/out.bin") == data
 
-    moved = run(
+    moved = run_one(
         harness,
         "move_object",
         {
@@ -237,7 +200,7 @@ def test_multipart_copy_keeps_bytes_content_type_and_metadata(
 
 def test_plain_move_is_verified_by_etag(harness, seaweed_client, seaweed_bucket):
     seaweed_client.put_object(Bucket=seaweed_bucket, Key="a.txt", Body=b"hello")
-    moved = run(
+    moved = run_one(
         harness, "move_object", {"bucket": seaweed_bucket, "key": "a.txt", "destination_key": "b"}
     )
     assert moved["steps"]["verify"] == {"method": "etag", "algorithm": None, "size": 5}
@@ -251,7 +214,7 @@ def test_move_in_a_versioned_bucket(harness, seaweed_client, seaweed_bucket):
     )
     first = seaweed_client.put_object(Bucket=seaweed_bucket, Key="v", Body=b"one")["VersionId"]
     second = seaweed_client.put_object(Bucket=seaweed_bucket, Key="v", Body=b"two")["VersionId"]
-    old = run(
+    old = run_one(
         harness,
         "move_object",
         {"bucket": seaweed_bucket, "key": "v", "version_id": first, "destination_key": "v1"},
@@ -260,7 +223,7 @@ def test_move_in_a_versioned_bucket(harness, seaweed_client, seaweed_bucket):
     assert old["steps"]["delete"] == {"version_id": first, "delete_marker": False}
     assert read(seaweed_client, seaweed_bucket, "v1") == b"one"
     assert read(seaweed_client, seaweed_bucket, "v") == b"two"
-    latest = run(
+    latest = run_one(
         harness, "move_object", {"bucket": seaweed_bucket, "key": "v", "destination_key": "v2"}
     )
     assert latest["source"]["version_id"] == second
@@ -312,7 +275,7 @@ def test_move_refused_in_parts_keeps_the_source(harness, seaweed_client, seaweed
     seaweed_client.put_object(Bucket=seaweed_bucket, Key="in/big", Body=data)
     seaweed_client.put_object(Bucket=seaweed_bucket, Key="out/big", Body=b"existing")
     with pytest.raises(PreconditionFailed) as caught:
-        run(
+        run_one(
             harness,
             "move_object",
             {

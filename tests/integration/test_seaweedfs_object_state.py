@@ -3,12 +3,10 @@ versions, and a 403 from an identity without rights on the bucket."""
 
 import base64
 import json
-import os
 
 import pytest
-from jsonschema import Draft202012Validator
+from support import new_sse_c_key, one_checked
 
-from s3_connector.connector.catalog import Catalog
 from s3_connector.connector.connection import Connection
 from s3_connector.connector.errors import InvalidInput, NotFound
 from s3_connector.connector.harness import Harness
@@ -18,18 +16,6 @@ from s3_connector.connector.local_server import LocalS3Server
 @pytest.fixture
 def harness(seaweed_connection):
     return Harness(seaweed_connection)
-
-
-def one(harness, activity_id, config):
-    """Run an activity once; check its response against the activity's response schema."""
-    [document] = harness.run(activity_id, config)
-    schema = Catalog.shipped().descriptor(activity_id)["response"]
-    Draft202012Validator(schema).validate(document.properties)
-    return document.properties
-
-
-def new_key() -> str:
-    return base64.b64encode(os.urandom(32)).decode()
 
 
 def test_exists_head_and_delete_a_real_object(harness, seaweed_client, seaweed_bucket):
@@ -43,36 +29,36 @@ def test_exists_head_and_delete_a_real_object(harness, seaweed_client, seaweed_b
         ChecksumAlgorithm="SHA256",
     )
     config = {"bucket": seaweed_bucket, "key": "docs/a.json"}
-    found = one(harness, "exists", config)
+    found = one_checked(harness, "exists", config)
     assert (found["state"], found["exists"], found["region"]) == ("found", True, "us-east-1")
 
-    head = one(harness, "head_object", config)
+    head = one_checked(harness, "head_object", config)
     raw = seaweed_client.head_object(Bucket=seaweed_bucket, Key="docs/a.json")
     assert head["size"] == 8 and head["content_type"] == "application/json"
     assert head["etag"] == raw["ETag"].strip('"')
     assert head["metadata"] == {"owner": "ops"} and head["cache_control"] == "no-cache"
     assert head["checksum"]["algorithm"] == "SHA256" and head["sse_c"] is False
 
-    deleted = one(harness, "delete_object", config)
+    deleted = one_checked(harness, "delete_object", config)
     assert (deleted["status"], deleted["found"], deleted["deleted"]) == ("deleted", True, True)
     assert "Contents" not in seaweed_client.list_objects_v2(Bucket=seaweed_bucket)
-    again = one(harness, "delete_object", config)
+    again = one_checked(harness, "delete_object", config)
     assert (again["status"], again["found"], again["deleted"]) == ("not_found", False, False)
-    gone = one(harness, "exists", config)
+    gone = one_checked(harness, "exists", config)
     assert (gone["state"], gone["reason"]) == ("not_found", "no_such_key")
     with pytest.raises(NotFound):
-        one(harness, "head_object", config)
+        one_checked(harness, "head_object", config)
 
 
 def test_a_missing_bucket(harness):
     config = {"bucket": "sw-no-such-bucket-anywhere", "key": "k"}
-    assert one(harness, "exists", config)["reason"] == "no_such_bucket"
+    assert one_checked(harness, "exists", config)["reason"] == "no_such_bucket"
     with pytest.raises(NotFound, match="bucket does not exist"):
-        one(harness, "delete_object", config)
+        one_checked(harness, "delete_object", config)
 
 
 def test_sse_c_object(harness, seaweed_client, seaweed_bucket):
-    key = new_key()
+    key = new_sse_c_key()
     seaweed_client.put_object(
         Bucket=seaweed_bucket,
         Key="secret.bin",
@@ -81,19 +67,19 @@ def test_sse_c_object(harness, seaweed_client, seaweed_bucket):
         SSECustomerKey=base64.b64decode(key),
     )
     config = {"bucket": seaweed_bucket, "key": "secret.bin"}
-    head = one(harness, "head_object", {**config, "sse_c_key": key})
+    head = one_checked(harness, "head_object", {**config, "sse_c_key": key})
     assert head["size"] == 10 and head["sse_c"] is True
     assert key not in json.dumps(head)
 
-    assert one(harness, "exists", config)["state"] == "found"
-    assert one(harness, "exists", {**config, "sse_c_key": key})["state"] == "found"
+    assert one_checked(harness, "exists", config)["state"] == "found"
+    assert one_checked(harness, "exists", {**config, "sse_c_key": key})["state"] == "found"
     with pytest.raises(InvalidInput, match="needs its key") as missing:
-        one(harness, "head_object", config)
+        one_checked(harness, "head_object", config)
     assert missing.value.field == "sse_c_key"
 
-    deleted = one(harness, "delete_object", config)
+    deleted = one_checked(harness, "delete_object", config)
     assert (deleted["found"], deleted["status"]) == (True, "deleted")
-    assert one(harness, "exists", config)["state"] == "not_found"
+    assert one_checked(harness, "exists", config)["state"] == "not_found"
 
 
 def test_versions(harness, seaweed_client, seaweed_bucket):
@@ -103,30 +89,30 @@ def test_versions(harness, seaweed_client, seaweed_bucket):
     old = seaweed_client.put_object(Bucket=seaweed_bucket, Key="k", Body=b"old!")["VersionId"]
     seaweed_client.put_object(Bucket=seaweed_bucket, Key="k", Body=b"new")
     config = {"bucket": seaweed_bucket, "key": "k"}
-    assert one(harness, "head_object", {**config, "version_id": old})["size"] == 4
+    assert one_checked(harness, "head_object", {**config, "version_id": old})["size"] == 4
 
-    deleted = one(harness, "delete_object", {**config, "version_id": old})
+    deleted = one_checked(harness, "delete_object", {**config, "version_id": old})
     assert (deleted["version_id"], deleted["delete_marker"]) == (old, False)
-    gone = one(harness, "exists", {**config, "version_id": old})
+    gone = one_checked(harness, "exists", {**config, "version_id": old})
     assert (gone["state"], gone["reason"]) == ("not_found", "no_such_version")
 
-    hidden = one(harness, "delete_object", config)
+    hidden = one_checked(harness, "delete_object", config)
     assert hidden["delete_marker"] is True and hidden["version_id"]
     # SeaweedFS answers a plain 404 (no x-amz-delete-marker header) for a key whose latest
     # version is a delete marker, and 404 rather than 405 for the marker's version id.
-    assert one(harness, "exists", config)["state"] == "not_found"
+    assert one_checked(harness, "exists", config)["state"] == "not_found"
     marker = {**config, "version_id": hidden["version_id"]}
-    assert one(harness, "exists", marker)["state"] == "not_found"
+    assert one_checked(harness, "exists", marker)["state"] == "not_found"
 
     # Deleting the marker's version restores the object: the DeleteObject is sent for a
     # version id even after a 404, and S3 says it removed a delete marker.
-    restored = one(harness, "delete_object", marker)
+    restored = one_checked(harness, "delete_object", marker)
     assert (restored["status"], restored["found"], restored["delete_marker"]) == (
         "deleted",
         True,
         True,
     )
-    assert one(harness, "head_object", config)["size"] == 3
+    assert one_checked(harness, "head_object", config)["size"] == 3
 
 
 RESTRICTED = ("RESTRICTEDKEY", "RESTRICTEDSECRET")
@@ -169,11 +155,11 @@ def test_exists_says_forbidden_not_not_found_without_rights(guarded):
     admin_harness = Harness(Connection(guarded.connection_settings()))
     for key in ("present", "absent"):
         config = {"bucket": "guarded-bucket", "key": key}
-        response = one(harness, "exists", config)
+        response = one_checked(harness, "exists", config)
         assert (response["state"], response["exists"], response["reason"]) == (
             "forbidden",
             False,
             "access_denied",
         )
         expected = "found" if key == "present" else "not_found"
-        assert one(admin_harness, "exists", config)["state"] == expected
+        assert one_checked(admin_harness, "exists", config)["state"] == expected

@@ -5,16 +5,13 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from support import new_sse_c_key
 
 from s3_connector.connector.documents import Document
 from s3_connector.connector.errors import AccessDenied, InvalidInput, PreconditionFailed
 from s3_connector.connector.harness import Harness
 from s3_connector.connector.streaming_json import materialize
 from s3_connector.connector.transfers import PART_SIZE
-
-
-def new_key() -> str:
-    return base64.b64encode(os.urandom(32)).decode()
 
 
 @pytest.fixture
@@ -70,7 +67,7 @@ def test_overwrite_false_refuses_an_existing_key_atomically(harness, seaweed_buc
 
 @pytest.mark.parametrize("size", [1000, PART_SIZE + 10])
 def test_sse_c_object_reads_only_with_its_key(harness, seaweed_bucket, seaweed_client, size):
-    key, other = new_key(), new_key()
+    key, other = new_sse_c_key(), new_sse_c_key()
     data = os.urandom(size)
     put(
         harness,

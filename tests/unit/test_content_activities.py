@@ -9,7 +9,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from click.testing import CliRunner
-from support import MOTO_SETTINGS, unique_bucket
+from support import MOTO_SETTINGS, JsonObjectContract, unique_bucket
 
 from s3_connector.activities.create import Create
 from s3_connector.activities.presign import PresignedLink
@@ -326,10 +326,6 @@ def test_cli_write_then_read(moto, moto_bucket, tmp_path):
 # The activity test kit
 
 
-def put_json(client, bucket, key="contract/hello.json"):
-    client.put_object(Bucket=bucket, Key=key, Body=b'{"hello": 1}', ContentType="application/json")
-
-
 class TestCreateContract(ActivityContract):
     activity = Create
     config = {"key": "contract/new/", "metadata": {"origin": "kit"}}
@@ -343,12 +339,8 @@ class TestWriteContract(ActivityContract):
     config = {"key": "contract/w.json", "data": {"hello": ["world", 1, None]}}
 
 
-class TestReadContract(ActivityContract):
+class TestReadContract(JsonObjectContract):
     activity = Read
-    config = {"key": "contract/hello.json"}
-
-    def prepare(self, client, bucket):
-        put_json(client, bucket)
 
 
 class TestPresignContract(ActivityContract):

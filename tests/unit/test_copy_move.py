@@ -1,14 +1,13 @@
 """Copy Object and Move Object on moto (conditional writes and SSE-C are proven on SeaweedFS)."""
 
-import base64
 import json
 import os
 
 import boto3
 import pytest
-from support import MOTO_SETTINGS, unique_bucket
+from support import MOTO_SETTINGS, answer, new_sse_c_key, run_one, unique_bucket
 
-from s3_connector.activities import copying, move_object
+from s3_connector.activities import copying, move_object, storing
 from s3_connector.connector.connection import Connection
 from s3_connector.connector.errors import ConnectorError, InvalidInput, PreconditionFailed
 from s3_connector.connector.harness import Harness
@@ -30,11 +29,6 @@ def s3(region="us-east-1"):
     return boto3.client("s3", region_name=region)
 
 
-def run(harness, activity, config):
-    [document] = harness.run(activity, config)
-    return document.properties
-
-
 def exists(bucket, key):
     listed = s3().list_objects_v2(Bucket=bucket, Prefix=key).get("Contents", [])
     return any(item["Key"] == key for item in listed)
@@ -44,8 +38,10 @@ def body(bucket, key, **extra):
     return s3().get_object(Bucket=bucket, Key=key, **extra)["Body"].read()
 
 
-def new_sse_key():
-    return base64.b64encode(os.urandom(32)).decode()
+def put_versions(bucket, key, *bodies):
+    """Turn versioning on and store each of `bodies` under `key` in turn; their version ids."""
+    s3().put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    return [s3().put_object(Bucket=bucket, Key=key, Body=data)["VersionId"] for data in bodies]
 
 
 @pytest.fixture
@@ -64,7 +60,7 @@ def source(moto_bucket):
 
 
 def test_destination_key_alone_copies_within_the_source_bucket(harness, source):
-    copied = run(
+    copied = run_one(
         harness,
         "copy_object",
         {"bucket": source, "key": "in/report.csv", "destination_key": "out/report.csv"},
@@ -92,7 +88,7 @@ def test_destination_key_alone_copies_within_the_source_bucket(harness, source):
 def test_destination_bucket_alone_copies_to_the_same_key(harness, source):
     other = unique_bucket("moto")
     s3().create_bucket(Bucket=other)
-    copied = run(
+    copied = run_one(
         harness,
         "copy_object",
         {"bucket": source, "key": "in/report.csv", "destination_bucket": other},
@@ -102,7 +98,7 @@ def test_destination_bucket_alone_copies_to_the_same_key(harness, source):
 
 
 def test_copy_keeps_content_type_metadata_and_headers(harness, source):
-    copied = run(
+    copied = run_one(
         harness, "copy_object", {"bucket": source, "key": "in/report.csv", "destination_key": "k"}
     )
     head = s3().head_object(Bucket=source, Key="k")
@@ -114,7 +110,7 @@ def test_copy_keeps_content_type_metadata_and_headers(harness, source):
 
 
 def test_copy_replaces_content_type_and_metadata_when_given(harness, source):
-    copied = run(
+    copied = run_one(
         harness,
         "copy_object",
         {
@@ -132,17 +128,17 @@ def test_copy_replaces_content_type_and_metadata_when_given(harness, source):
 
 
 def test_copy_in_place_replaces_metadata(harness, source):
-    run(harness, "copy_object", {"bucket": source, "key": "in/report.csv", "metadata": {}})
+    run_one(harness, "copy_object", {"bucket": source, "key": "in/report.csv", "metadata": {}})
     head = s3().head_object(Bucket=source, Key="in/report.csv")
     assert head["Metadata"] == {} and head["ContentType"] == "text/csv"
 
 
 def test_storage_class_is_kept_unless_given(harness, moto_bucket):
     s3().put_object(Bucket=moto_bucket, Key="ia", Body=b"x", StorageClass="STANDARD_IA")
-    run(harness, "copy_object", {"bucket": moto_bucket, "key": "ia", "destination_key": "kept"})
+    run_one(harness, "copy_object", {"bucket": moto_bucket, "key": "ia", "destination_key": "kept"})
     assert s3().head_object(Bucket=moto_bucket, Key="kept")["StorageClass"] == "STANDARD_IA"
     config = {"bucket": moto_bucket, "key": "ia", "destination_key": "std"}
-    run(harness, "copy_object", {**config, "storage_class": "STANDARD"})
+    run_one(harness, "copy_object", {**config, "storage_class": "STANDARD"})
     assert "StorageClass" not in s3().head_object(Bucket=moto_bucket, Key="std")
 
 
@@ -151,7 +147,7 @@ def test_copy_across_buckets_in_two_regions(harness, source):
     s3("eu-west-1").create_bucket(
         Bucket=europe, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
     )
-    copied = run(
+    copied = run_one(
         harness,
         "copy_object",
         {
@@ -167,10 +163,8 @@ def test_copy_across_buckets_in_two_regions(harness, source):
 
 
 def test_copy_of_a_given_version(harness, moto_bucket):
-    s3().put_bucket_versioning(Bucket=moto_bucket, VersioningConfiguration={"Status": "Enabled"})
-    first = s3().put_object(Bucket=moto_bucket, Key="v", Body=b"one")["VersionId"]
-    s3().put_object(Bucket=moto_bucket, Key="v", Body=b"two")
-    copied = run(
+    first, _ = put_versions(moto_bucket, "v", b"one", b"two")
+    copied = run_one(
         harness,
         "copy_object",
         {"bucket": moto_bucket, "key": "v", "version_id": first, "destination_key": "old"},
@@ -187,7 +181,7 @@ def test_multipart_copy_keeps_bytes_and_metadata(harness, moto_bucket, monkeypat
     s3().put_object(
         Bucket=moto_bucket, Key="big", Body=data, ContentType="video/mp4", Metadata={"a": "1"}
     )
-    copied = run(
+    copied = run_one(
         harness, "copy_object", {"bucket": moto_bucket, "key": "big", "destination_key": "big2"}
     )
     assert copied["multipart"] is True and copied["size"] == len(data)
@@ -200,15 +194,33 @@ def test_multipart_copy_keeps_bytes_and_metadata(harness, moto_bucket, monkeypat
 def test_archived_source_is_refused_naming_the_key(harness, moto_bucket):
     s3().put_object(Bucket=moto_bucket, Key="cold", Body=b"x", StorageClass="GLACIER")
     with pytest.raises(InvalidInput, match=r"archived \(GLACIER\); restore it") as caught:
-        run(harness, "copy_object", {"bucket": moto_bucket, "key": "cold", "destination_key": "w"})
+        run_one(
+            harness, "copy_object", {"bucket": moto_bucket, "key": "cold", "destination_key": "w"}
+        )
     assert caught.value.field == "key"
     assert not exists(moto_bucket, "w")
 
 
 def test_missing_source_is_not_found(harness, moto_bucket):
     with pytest.raises(ConnectorError) as caught:
-        run(harness, "copy_object", {"bucket": moto_bucket, "key": "nope", "destination_key": "w"})
+        run_one(
+            harness, "copy_object", {"bucket": moto_bucket, "key": "nope", "destination_key": "w"}
+        )
     assert caught.value.kind == "not_found"
+
+
+def test_an_sse_c_source_without_its_key_names_the_field(harness, connection, source):
+    answer(connection, "HeadObject", 400)  # S3's answer: a HEAD has no body to say more
+    config = {"bucket": source, "key": "in/report.csv", "destination_key": "w"}
+    with pytest.raises(
+        InvalidInput, match="may be encrypted with SSE-C and need its key"
+    ) as caught:
+        run_one(harness, "copy_object", config)
+    assert (caught.value.field, caught.value.request_id) == ("source_sse_c_key", "REQ123")
+    with pytest.raises(InvalidInput) as refused:
+        run_one(harness, "copy_object", {**config, "source_sse_c_key": new_sse_c_key()})
+    assert refused.value.field is None and "SSE-C" not in refused.value.message
+    assert not exists(source, "w")
 
 
 @pytest.mark.parametrize(
@@ -231,13 +243,13 @@ def test_bad_input_names_the_field(harness, source, activity, config, field, rul
     if settings["key"] is None:
         del settings["key"]
     with pytest.raises(InvalidInput) as caught:
-        run(harness, activity, settings)
+        run_one(harness, activity, settings)
     assert caught.value.field == field and rule in caught.value.message
     assert exists(source, "in/report.csv") and not exists(source, "w")
 
 
 def test_move_copies_verifies_then_deletes_the_source(harness, source):
-    moved = run(
+    moved = run_one(
         harness,
         "move_object",
         {"bucket": source, "key": "in/report.csv", "destination_key": "done/report.csv"},
@@ -264,7 +276,7 @@ def test_move_of_a_multipart_copy_is_verified_by_sha256(harness, moto_bucket, mo
     monkeypatch.setattr(copying.COPY_CONFIG, "multipart_chunksize", 5 * MiB)
     data = os.urandom(6 * MiB)
     s3().put_object(Bucket=moto_bucket, Key="big", Body=data)
-    moved = run(
+    moved = run_one(
         harness, "move_object", {"bucket": moto_bucket, "key": "big", "destination_key": "b2"}
     )
     assert moved["steps"]["verify"] == {"method": "sha256", "algorithm": None, "size": len(data)}
@@ -273,9 +285,10 @@ def test_move_of_a_multipart_copy_is_verified_by_sha256(harness, moto_bucket, mo
 
 
 def test_move_in_a_versioned_bucket_leaves_a_delete_marker(harness, moto_bucket):
-    s3().put_bucket_versioning(Bucket=moto_bucket, VersioningConfiguration={"Status": "Enabled"})
-    version = s3().put_object(Bucket=moto_bucket, Key="a", Body=b"x")["VersionId"]
-    moved = run(harness, "move_object", {"bucket": moto_bucket, "key": "a", "destination_key": "b"})
+    [version] = put_versions(moto_bucket, "a", b"x")
+    moved = run_one(
+        harness, "move_object", {"bucket": moto_bucket, "key": "a", "destination_key": "b"}
+    )
     assert moved["source"]["version_id"] == version
     assert moved["steps"]["delete"]["delete_marker"] is True
     assert not exists(moto_bucket, "a")
@@ -283,10 +296,8 @@ def test_move_in_a_versioned_bucket_leaves_a_delete_marker(harness, moto_bucket)
 
 
 def test_move_of_a_given_version_deletes_that_version(harness, moto_bucket):
-    s3().put_bucket_versioning(Bucket=moto_bucket, VersioningConfiguration={"Status": "Enabled"})
-    first = s3().put_object(Bucket=moto_bucket, Key="a", Body=b"one")["VersionId"]
-    s3().put_object(Bucket=moto_bucket, Key="a", Body=b"two")
-    moved = run(
+    first, _ = put_versions(moto_bucket, "a", b"one", b"two")
+    moved = run_one(
         harness,
         "move_object",
         {"bucket": moto_bucket, "key": "a", "version_id": first, "destination_key": "b"},
@@ -306,7 +317,7 @@ def test_move_onto_itself_is_refused_before_any_request(harness, source, monkeyp
         harness.connection.regions, "call", lambda *args, **kwargs: calls.append(args)
     )
     with pytest.raises(InvalidInput) as caught:
-        run(harness, "move_object", {"bucket": source, "key": "in/report.csv", **config})
+        run_one(harness, "move_object", {"bucket": source, "key": "in/report.csv", **config})
     assert caught.value.field == "destination_key" and "onto itself" in caught.value.message
     assert calls == []
 
@@ -322,7 +333,7 @@ def test_move_whose_verification_fails_keeps_the_source(harness, source, monkeyp
 
     monkeypatch.setattr(move_object, "head_object", head_reporting_another_size)
     with pytest.raises(ConnectorError) as caught:
-        run(
+        run_one(
             harness,
             "move_object",
             {"bucket": source, "key": "in/report.csv", "destination_key": "moved.csv"},
@@ -336,7 +347,7 @@ def test_move_whose_verification_fails_keeps_the_source(harness, source, monkeyp
 
 def test_move_whose_copy_fails_keeps_the_source_and_the_error_class(harness, source):
     with pytest.raises(ConnectorError) as caught:
-        run(
+        run_one(
             harness,
             "move_object",
             {"bucket": source, "key": "in/report.csv", "destination_bucket": "no-such-bucket-x"},
@@ -356,7 +367,7 @@ def test_move_does_not_delete_a_source_overwritten_after_the_copy(harness, sourc
 
     monkeypatch.setattr(move_object, "verify", verify_then_overwrite)
     with pytest.raises(PreconditionFailed) as caught:
-        run(
+        run_one(
             harness,
             "move_object",
             {"bucket": source, "key": "in/report.csv", "destination_key": "moved.csv"},
@@ -368,7 +379,7 @@ def test_move_does_not_delete_a_source_overwritten_after_the_copy(harness, sourc
 
 
 def test_secrets_never_show_in_output_or_errors(harness, moto_bucket):
-    old, new = new_sse_key(), new_sse_key()
+    old, new = new_sse_c_key(), new_sse_c_key()
     s3().put_object(Bucket=moto_bucket, Key="s", Body=b"secret")
     config = {
         "bucket": moto_bucket,
@@ -386,24 +397,27 @@ def test_secrets_never_show_in_output_or_errors(harness, moto_bucket):
         except ConnectorError as exc:
             shown += str(exc) + json.dumps(exc.to_dict())
     with pytest.raises(ConnectorError) as caught:
-        run(harness, "copy_object", {**config, "key": "missing"})
+        run_one(harness, "copy_object", {**config, "key": "missing"})
     shown += str(caught.value)
     assert old not in shown and new not in shown
     assert old[:12] not in shown and new[:12] not in shown
 
 
 def test_descriptors_declare_the_contract(harness):
+    where = [
+        "bucket",
+        "region",
+        "key",
+        "version_id",
+        "destination_bucket",
+        "destination_region",
+        "destination_key",
+    ]
     for activity in ("copy_object", "move_object"):
         descriptor = harness.catalog.descriptor(activity)
         fields = {field["name"]: field for field in descriptor["fields"]}
         assert list(fields) == [
-            "bucket",
-            "region",
-            "key",
-            "version_id",
-            "destination_bucket",
-            "destination_region",
-            "destination_key",
+            *where,
             "content_type",
             "metadata",
             "storage_class",
@@ -414,15 +428,7 @@ def test_descriptors_declare_the_contract(harness):
         assert fields["overwrite"]["default"] is True
         assert fields["sse_c_key"]["secret"] and fields["source_sse_c_key"]["secret"]
         dynamic = {name for name, field in fields.items() if field["dynamic"]}
-        assert dynamic == {
-            "bucket",
-            "region",
-            "key",
-            "version_id",
-            "destination_bucket",
-            "destination_region",
-            "destination_key",
-        }
-        assert fields["storage_class"]["enum"] == list(copying.STORAGE_CLASSES)
+        assert dynamic == set(where)  # the fields that say where the source and the copy are
+        assert fields["storage_class"]["enum"] == list(storing.STORAGE_CLASSES)
     actions = [p["action"] for p in harness.catalog.descriptor("move_object")["permissions"]]
     assert {"s3:DeleteObject", "s3:AbortMultipartUpload", "s3:PutObject"} <= set(actions)

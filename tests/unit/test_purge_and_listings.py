@@ -9,7 +9,7 @@ from botocore.awsrequest import AWSResponse
 from click.testing import CliRunner
 from support import MOTO_SETTINGS
 
-from s3_connector.activities import list_buckets, list_prefixes, purge
+from s3_connector.activities import list_buckets, listing, purge
 from s3_connector.cli.main import cli
 from s3_connector.connector.connection import Connection
 from s3_connector.connector.errors import AccessDenied, InvalidInput, PreconditionFailed
@@ -56,7 +56,7 @@ def test_prefix_listing_resumes_exactly_until_done(
     moto_connection, folders, monkeypatch, page_size
 ):
     bucket, expected = folders
-    monkeypatch.setattr(list_prefixes, "PAGE_SIZE", page_size)
+    monkeypatch.setattr(listing, "PAGE_SIZE", page_size)
     config = {"bucket": bucket, "prefix": "root/", "max_results": 7}
     listed, tokens = [], []
     token = None
@@ -86,7 +86,7 @@ def test_prefix_listing_resumes_exactly_until_done(
 
 def test_prefixes_are_streamed_after_the_first_page(moto_connection, folders, monkeypatch):
     bucket, expected = folders
-    monkeypatch.setattr(list_prefixes, "PAGE_SIZE", 10)
+    monkeypatch.setattr(listing, "PAGE_SIZE", 10)
     calls = []
     moto_connection.client().meta.events.register(
         "before-call.s3.ListObjectsV2", lambda **_: calls.append(1)
@@ -205,7 +205,7 @@ def tree(s3, moto_bucket, monkeypatch):
     that batches are made across pages (the real sizes, 1,000 and 1,000, are proven on
     SeaweedFS with 2,500 objects)."""
     monkeypatch.setattr(purge, "BATCH_SIZE", 10)
-    monkeypatch.setattr(purge, "PAGE_SIZE", 7)
+    monkeypatch.setattr(listing, "PAGE_SIZE", 7)
     inside = [f"data/{n:02d}" for n in range(25)]
     outside = ["data", "data-other/1", "dat/1", "other/data/1"]
     put_keys(s3, moto_bucket, inside + outside)

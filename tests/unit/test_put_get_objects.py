@@ -5,6 +5,7 @@ import os
 
 import boto3
 import pytest
+from support import answer, new_sse_c_key
 
 from s3_connector.connector.documents import Document, inline_content
 from s3_connector.connector.errors import InvalidInput, NotFound, PreconditionFailed
@@ -171,6 +172,57 @@ def test_get_reads_a_range_and_a_version(harness, moto_bucket):
 def test_get_missing_key_is_not_found(harness, moto_bucket):
     with pytest.raises(NotFound, match="NoSuchKey"):
         list(harness.run("get_object", {"bucket": moto_bucket, "key": "missing"}))
+
+
+AMAZON_S3_SSE_C_REFUSAL = (
+    "The object was stored using a form of Server Side Encryption. The correct parameters "
+    "must be provided to retrieve the object."
+)
+"""What Amazon S3 answers (400 InvalidRequest) to a GET of an SSE-C object without its key."""
+SEAWEEDFS_SSE_C_REFUSAL = (
+    "Requests specifying Server Side Encryption with Customer provided keys must provide the "
+    "customer key."
+)
+"""What SeaweedFS answers (400 InvalidArgument) to the same GET."""
+
+
+@pytest.mark.parametrize("activity", ["get_object", "read"])
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [("InvalidRequest", AMAZON_S3_SSE_C_REFUSAL), ("InvalidArgument", SEAWEEDFS_SSE_C_REFUSAL)],
+)
+def test_an_sse_c_object_read_without_its_key_names_the_field(
+    harness, moto_connection, moto_bucket, activity, code, message
+):
+    s3().put_object(Bucket=moto_bucket, Key="secret.txt", Body=b"classified")
+    answer(moto_connection, "GetObject", 400, code, message)
+    with pytest.raises(InvalidInput) as caught:
+        list(harness.run(activity, {"bucket": moto_bucket, "key": "secret.txt"}))
+    assert caught.value.field == "sse_c_key"
+    assert caught.value.request_id == "REQ123"
+    assert caught.value.message == (
+        "the object is encrypted with SSE-C and needs its key; "
+        f"GetObject s3://{moto_bucket}/secret.txt failed: {code} ({message})"
+    )
+
+
+def test_an_sse_c_refusal_with_a_key_given_is_s3s_error(harness, moto_connection, moto_bucket):
+    answer(moto_connection, "GetObject", 400, "InvalidRequest", AMAZON_S3_SSE_C_REFUSAL)
+    config = {"bucket": moto_bucket, "key": "secret.txt", "sse_c_key": new_sse_c_key()}
+    with pytest.raises(InvalidInput, match="InvalidRequest") as caught:
+        list(harness.run("get_object", config))
+    assert caught.value.field is None
+    assert "needs its key" not in caught.value.message
+
+
+def test_other_refusals_are_not_taken_for_sse_c_even_when_the_key_says_customer(
+    harness, moto_connection, moto_bucket
+):
+    answer(moto_connection, "GetObject", 416, "InvalidRange", "The requested range is not valid")
+    config = {"bucket": moto_bucket, "key": "customers/encryption.csv", "range": "bytes=90-99"}
+    with pytest.raises(InvalidInput, match="InvalidRange") as caught:
+        list(harness.run("get_object", config))
+    assert caught.value.field is None
 
 
 @pytest.mark.parametrize("bad", ["0-10", "bytes=a-b", "bytes=5"])

@@ -1,0 +1,108 @@
+"""Paging through ListObjectsV2: what List Objects, List Prefixes and Purge share.
+
+Pages are asked for one at a time, as the consumer reads them, so a listing streams and a
+purge deletes one page's keys before it lists the next. A listing that may stop before S3's
+last page keeps where it stopped in a `Listing`, whose end (truncated, the token that resumes
+it, the region) the response carries as deferred properties.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+from marshmallow import fields, validate
+
+from s3_connector.connector.fields import describe
+from s3_connector.connector.streaming_json import Deferred
+
+MAX_RESULTS = 100_000
+"""The most entries one listing returns; a longer one is truncated and resumable."""
+PAGE_SIZE = 1000
+"""The most keys ListObjectsV2 returns in one page."""
+
+T = TypeVar("T")
+
+
+def max_results_field(description: str, maximum: int = MAX_RESULTS) -> fields.Integer:
+    return fields.Integer(
+        load_default=maximum,
+        validate=validate.Range(min=1, max=maximum),
+        metadata=describe("Maximum results", description, group="listing"),
+    )
+
+
+def continuation_token_field() -> fields.String:
+    return fields.String(
+        validate=validate.Length(min=1),
+        metadata=describe(
+            "Continuation token",
+            "next_continuation_token of a truncated listing, to resume it exactly.",
+            group="listing",
+            dynamic=True,
+        ),
+    )
+
+
+def next_token(page: dict[str, Any]) -> str | None:
+    """S3's token for the page after `page`; None when `page` ends the listing."""
+    return (page.get("NextContinuationToken") or None) if page.get("IsTruncated") else None
+
+
+def list_pages(
+    connection: Any,
+    request: dict[str, Any],
+    *,
+    region: str | None,
+    wanted: Callable[[], int] | None = None,
+) -> Iterator[tuple[dict[str, Any], str]]:
+    """The ListObjectsV2 pages of `request` (Bucket, Prefix and any other parameter), each with
+    the region it was listed in, until S3's last page. A page is requested only when the
+    consumer asks for it. `wanted()`, called before each request, is how many keys the
+    consumer still wants, so a page asks for no more than that. Each page after the first
+    resumes from S3's token (a StartAfter of the first request is then dropped)."""
+    request = dict(request)
+    bucket = request["Bucket"]
+    target = f"s3://{bucket}/{request.get('Prefix', '')}"
+    while True:
+        size = PAGE_SIZE if wanted is None else min(PAGE_SIZE, wanted())
+        page, page_region = connection.regions.call(
+            bucket,
+            region,
+            lambda client, size=size: client.list_objects_v2(MaxKeys=size, **request),
+            name="ListObjectsV2",
+            target=target,
+        )
+        yield page, page_region
+        token = next_token(page)
+        if token is None:
+            return
+        request.pop("StartAfter", None)
+        request["ContinuationToken"] = token
+
+
+def fetched_first(items: Iterator[T]) -> Iterator[T]:
+    """`items` with the first one fetched now, so that a failure (a missing bucket, a
+    refused token) is raised before any output rather than while the response streams."""
+    first = next(items)
+    return itertools.chain([first], items)
+
+
+class Listing:
+    """Where a listing stands, and what is known only at its end."""
+
+    def __init__(self, connection: Any, settings: dict[str, Any]):
+        self.connection = connection
+        self.settings = settings
+        self.truncated = False
+        self.next_token: str | None = None
+        self.region: str | None = None
+
+    def ending(self) -> dict[str, Deferred]:
+        """The response properties known once the listing has been read to its end."""
+        return {
+            "truncated": Deferred(lambda: self.truncated),
+            "next_continuation_token": Deferred(lambda: self.next_token),
+            "region": Deferred(lambda: self.region),
+        }
