@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import keyword
 import re
 import shutil
+import sys
 import tempfile
 from importlib import resources
 from pathlib import Path
 
 import click
 
-from s3_connector.connector.catalog import Catalog
+from s3_connector.connector.catalog import META_SCHEMA_FILE, Catalog
 from s3_connector.connector.descriptor_builder import activity_descriptor, render
 from s3_connector.connector.errors import InvalidInput
+from s3_connector.connector.field_table import render_readme
 
 TEMPLATE = "templates/activity"
+README_MARK = "<!-- s3c new activity adds sections above this line -->"
+ACTIVITY_TABLE = "| id | name | role |"
 NAME_RULE = (
     "must be 2 to 40 characters of letters, digits, spaces, hyphens or underscores, "
     "starting with a letter"
@@ -77,14 +82,39 @@ def scaffold(name: str, role: str, root: Path) -> list[Path]:
                 output_dir=scratch,
             )
         )
-        descriptor = render(activity_descriptor(_load_class(rendered, names)))
+        cls = _load_class(rendered, names)
+        descriptor = activity_descriptor(cls)
         for kind, path in targets.items():
             path.parent.mkdir(parents=True, exist_ok=True)
             if kind == "descriptor":
-                path.write_text(descriptor, encoding="utf-8")
+                path.write_text(render(descriptor), encoding="utf-8")
             else:
                 shutil.copyfile(rendered / path.relative_to(root), path)
+        readme = root / "README.md"
+        if readme.is_file() and README_MARK in readme.read_text(encoding="utf-8"):
+            section = (rendered / "README-section.md").read_text(encoding="utf-8")
+            _document(readme, section, descriptor, cls)
+            return [*targets.values(), readme]
     return list(targets.values())
+
+
+def _document(readme: Path, section: str, descriptor: dict, cls: type) -> None:
+    """Add the activity to the README: a row in the activities table and its section (with
+    its field table) above README_MARK."""
+    text = readme.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    header = next(i for i, line in enumerate(lines) if line.startswith(ACTIVITY_TABLE))
+    end = next(i for i in range(header, len(lines)) if not lines[i].startswith("|"))
+    actions = ", ".join(f"`{p['action']}`" for p in cls.permissions)
+    lines.insert(end, f"| `{cls.id}` | {cls.name} | {cls.role} | {cls.description} | {actions} |")
+    text = "\n".join(lines).replace(README_MARK, f"{section}\n{README_MARK}", 1)
+    checkout = {
+        path.stem: json.loads(path.read_text(encoding="utf-8"))
+        for path in (readme.parent / "descriptors").glob("*.json")
+        if path.name != META_SCHEMA_FILE
+    }
+    checkout[descriptor["id"]] = descriptor
+    readme.write_text(render_readme(text, Catalog(list(checkout.values()))), encoding="utf-8")
 
 
 def _load_class(rendered: Path, names: dict[str, str]) -> type:
@@ -95,6 +125,7 @@ def _load_class(rendered: Path, names: dict[str, str]) -> type:
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    sys.modules.setdefault(module_name, module)
     return getattr(module, names["class_name"])
 
 
@@ -116,5 +147,5 @@ def new() -> None:
 def new_activity(name: str, role: str, output_dir: Path) -> None:
     """Create activity NAME: its class, its descriptor and its tests, ready to run."""
     for path in scaffold(name, role, output_dir):
-        click.echo(f"created {path}")
+        click.echo(f"{'updated' if path.name == 'README.md' else 'created'} {path}")
     click.echo("next: s3c descriptors validate, then pytest on the two test files")

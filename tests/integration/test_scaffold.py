@@ -47,6 +47,7 @@ def checkout(tmp_path):
     for name in ("conftest.py", "support.py"):
         (root / "tests").mkdir(exist_ok=True)
         shutil.copy(TESTS / name, root / "tests" / name)
+    shutil.copy(TESTS.parent / "README.md", root / "README.md")
     return root
 
 
@@ -77,6 +78,18 @@ def test_generated_activities_validate_and_pass_their_own_tests(checkout):
     assert f"{descriptors} descriptors valid" in ran.stdout
     assert "ok: " + str(checkout / "descriptors" / "tag_object.json") in ran.stdout
     assert " passed" in ran.stdout and "failed" not in ran.stdout
+
+
+def test_the_readme_gets_a_row_a_section_and_a_field_table(checkout):
+    result = new(checkout, "Tag Object", "--role", "target")
+    assert result.exit_code == 0 and "updated " in result.output
+    readme = (checkout / "README.md").read_text()
+    assert "| `tag_object` | Tag Object | target |" in readme
+    section = readme.split("### Tag Object (`tag_object`)", 1)[1].split("\n## ", 1)[0]
+    assert "s3c run tag_object -c conn.json -p bucket=demo" in section
+    table = section.split("<!-- fields: tag_object -->", 1)[1].split("<!-- /fields -->")[0]
+    assert "| `key` | string |  | required; length 1 to 1024 | dynamic |" in table
+    assert readme.index("### Tag Object") < readme.index("## Warm agent mode")
 
 
 def test_an_existing_activity_is_never_overwritten(checkout):
