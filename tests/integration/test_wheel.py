@@ -27,6 +27,7 @@ def test_the_wheel_ships_descriptors_and_runs(tmp_path):
         "s3_connector/cli/templates/activity/cookiecutter.json",
         "s3_connector/cli/templates/activity/{{cookiecutter.activity_id}}/activities/"
         "{{cookiecutter.activity_id}}.py",
+        "s3_connector/cli/templates/activity/{{cookiecutter.activity_id}}/README-section.md",
     ):
         assert expected in names
     assert not any(name.startswith("tests/") for name in names)
