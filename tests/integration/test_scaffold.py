@@ -5,6 +5,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import uuid
 from pathlib import Path
 
 import pytest
@@ -55,16 +56,24 @@ def new(root, *args):
     return CliRunner().invoke(cli, ["new", "activity", *args, "--output-dir", str(root)])
 
 
-def test_generated_activities_validate_and_pass_their_own_tests(checkout):
-    for name, role in (("Tag Object", "target"), ("Fetch Report", "source")):
+@pytest.fixture
+def word():
+    """A word for names no other activity of this checkout has (the developer may already
+    have scaffolded "Tag Object")."""
+    return "Kit" + "".join(chr(ord("a") + int(c, 16)) for c in uuid.uuid4().hex[:8])
+
+
+def test_generated_activities_validate_and_pass_their_own_tests(checkout, word):
+    target, source = f"{word.lower()}_tag_object", f"{word.lower()}_fetch_report"
+    for name, role in ((f"{word} Tag Object", "target"), (f"{word} Fetch Report", "source")):
         result = new(checkout, name, "--role", role)
         assert result.exit_code == 0, result.output
     generated = sorted(checkout.glob("tests/*/test_*.py"))
     assert [path.name for path in generated] == [
-        "test_fetch_report_seaweedfs.py",
-        "test_tag_object_seaweedfs.py",
-        "test_fetch_report.py",
-        "test_tag_object.py",
+        f"test_{source}_seaweedfs.py",
+        f"test_{target}_seaweedfs.py",
+        f"test_{source}.py",
+        f"test_{target}.py",
     ]
     ran = subprocess.run(
         [sys.executable, "-c", SHIM, str(checkout), *map(str, generated)],
@@ -76,27 +85,28 @@ def test_generated_activities_validate_and_pass_their_own_tests(checkout):
     assert ran.returncode == 0, ran.stdout + ran.stderr
     descriptors = len(list((checkout / "descriptors").glob("*.json"))) - 1  # the meta-schema
     assert f"{descriptors} descriptors valid" in ran.stdout
-    assert "ok: " + str(checkout / "descriptors" / "tag_object.json") in ran.stdout
+    assert "ok: " + str(checkout / "descriptors" / f"{target}.json") in ran.stdout
     assert " passed" in ran.stdout and "failed" not in ran.stdout
 
 
-def test_the_readme_gets_a_row_a_section_and_a_field_table(checkout):
-    result = new(checkout, "Tag Object", "--role", "target")
+def test_the_readme_gets_a_row_a_section_and_a_field_table(checkout, word):
+    ident = f"{word.lower()}_tag_object"
+    result = new(checkout, f"{word} Tag Object", "--role", "target")
     assert result.exit_code == 0 and "updated " in result.output
     readme = (checkout / "README.md").read_text()
-    assert "| `tag_object` | Tag Object | target |" in readme
-    section = readme.split("### Tag Object (`tag_object`)", 1)[1].split("\n## ", 1)[0]
-    assert "s3c run tag_object -c conn.json -p bucket=demo" in section
-    table = section.split("<!-- fields: tag_object -->", 1)[1].split("<!-- /fields -->")[0]
+    assert f"| `{ident}` | {word} Tag Object | target |" in readme
+    section = readme.split(f"### {word} Tag Object (`{ident}`)", 1)[1].split("\n## ", 1)[0]
+    assert f"s3c run {ident} -c conn.json -p bucket=demo" in section
+    table = section.split(f"<!-- fields: {ident} -->", 1)[1].split("<!-- /fields -->")[0]
     assert "| `key` | string |  | required; length 1 to 1024 | dynamic |" in table
-    assert readme.index("### Tag Object") < readme.index("## Warm agent mode")
+    assert readme.index(f"### {word} Tag Object") < readme.index("## Warm agent mode")
 
 
-def test_an_existing_activity_is_never_overwritten(checkout):
-    assert new(checkout, "Tag Object", "--role", "target").exit_code == 0
-    activity = checkout / "activities" / "tag_object.py"
+def test_an_existing_activity_is_never_overwritten(checkout, word):
+    assert new(checkout, f"{word} Tag Object", "--role", "target").exit_code == 0
+    activity = checkout / "activities" / f"{word.lower()}_tag_object.py"
     activity.write_text("# edited by hand\n")
-    again = new(checkout, "tag-object", "--role", "source")
+    again = new(checkout, f"{word.lower()}-tag-object", "--role", "source")
     assert again.exit_code == 2
     assert "exists already; nothing was written" in again.output
     assert activity.read_text() == "# edited by hand\n"
