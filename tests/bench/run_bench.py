@@ -35,30 +35,34 @@ import hashlib
 import itertools
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from botocore.config import Config
+from common import (
+    BUCKET,
+    REPO,
+    S3C,
+    bench_server,
+    child_env,
+    conclude,
+    print_table,
+    write_results,
+)
+from common import Bench as BaseBench
 
-from s3_connector.connector.local_server import LocalS3Server
-
-REPO = Path(__file__).resolve().parents[2]
 RESULTS = REPO / ".bench" / "results.json"
 PEERS = Path(__file__).with_name("peers.py")
-S3C = Path(sys.executable).parent / "s3c"
 
 MIB = 1024 * 1024
 RSS_GOAL_MIB = 200
-BUCKET = "bench"
 SMALL_COUNT, SMALL_SIZE = 2000, 4 * 1024
 LIST_PREFIX = "list/"
 SETUP_THREADS = 32
@@ -107,31 +111,14 @@ class Row:
 
 
 @dataclass
-class Bench:
+class Bench(BaseBench):
     """The server, the working directory and what has been measured so far."""
 
-    args: argparse.Namespace
-    server: LocalS3Server
-    work: Path
-    connection: Path
-    rows: list[Row] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
     setup: dict[str, float] = field(default_factory=dict)
     rss_floor_mib: float | None = None
 
-    def fail(self, message: str) -> None:
-        print(f"  FAIL: {message}", flush=True)
-        self.failures.append(message)
-
 
 # --- running and measuring child processes ------------------------------------------------
-
-
-def child_env() -> dict[str, str]:
-    """The environment without AWS_* variables, and no proxy for loopback."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
-    return env
 
 
 # On Linux a process's ru_maxrss starts at the peak RSS of the process that spawned it
@@ -455,36 +442,13 @@ def table_cells(row: Row) -> tuple[str, ...]:
     )
 
 
-def print_table(rows: list[Row]) -> None:
-    cells = [COLUMNS, *(table_cells(row) for row in rows)]
-    widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS))]
-    for index, line in enumerate(cells):
-        print(" | ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
-        if index == 0:
-            print("-+-".join("-" * width for width in widths))
-
-
-def write_results(bench: Bench) -> None:
-    import boto3
-
-    results = {
-        "meta": {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "args": vars(bench.args),
-            "python": platform.python_version(),
-            "boto3": boto3.__version__,
-            "cpus": os.cpu_count(),
-            "rss_goal_mib": RSS_GOAL_MIB,
-            "rss_floor_mib": bench.rss_floor_mib,
-            "small_files": {"count": SMALL_COUNT, "size": SMALL_SIZE},
-        },
-        "setup_seconds": bench.setup,
-        "rows": [asdict(row) for row in bench.rows],
-        "failures": bench.failures,
-        "passed": not bench.failures,
+def write_bench_results(bench: Bench) -> None:
+    meta = {
+        "rss_goal_mib": RSS_GOAL_MIB,
+        "rss_floor_mib": bench.rss_floor_mib,
+        "small_files": {"count": SMALL_COUNT, "size": SMALL_SIZE},
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    write_results(bench, RESULTS, meta, {"setup_seconds": bench.setup})
 
 
 # --- main ---------------------------------------------------------------------------------
@@ -501,16 +465,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         if getattr(args, name) is None:
             setattr(args, name, value)
     return args
-
-
-def start_server(work: Path) -> tuple[LocalS3Server, Path]:
-    print("starting SeaweedFS on 127.0.0.1 ...", flush=True)
-    server = LocalS3Server(work / "server").start()
-    server.client().create_bucket(Bucket=BUCKET)
-    connection = work / "connection.json"
-    connection.write_text(json.dumps(server.connection_settings(), indent=2))
-    print(f"  S3 endpoint {server.endpoint_url}", flush=True)
-    return server, connection
 
 
 def measure_floor(bench: Bench) -> None:
@@ -536,27 +490,15 @@ def run_sections(bench: Bench) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
-    work = Path(tempfile.mkdtemp(prefix="s3c-bench-"))
-    server: LocalS3Server | None = None
-    try:
-        server, connection = start_server(work)
+    with bench_server("s3c-bench-") as (server, work, connection):
         bench = Bench(args, server, work, connection)
         run_sections(bench)
-    finally:
-        if server is not None:
-            server.stop()
-        shutil.rmtree(work, ignore_errors=True)
     print()
-    print_table(bench.rows)
-    write_results(bench)
+    print_table(COLUMNS, (table_cells(row) for row in bench.rows))
+    write_bench_results(bench)
     if bench.rss_floor_mib is not None:
         print(f"\npeak RSS floor of the method (/bin/true): {bench.rss_floor_mib:.1f} MiB")
-    print(f"results: {RESULTS}")
-    for failure in bench.failures:
-        print(f"FAIL: {failure.strip()}")
-    print("PASS" if not bench.failures else f"{len(bench.failures)} failure(s)")
-    return 1 if bench.failures else 0
+    return conclude(bench, RESULTS)
 
 
 if __name__ == "__main__":

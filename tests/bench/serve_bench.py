@@ -31,25 +31,21 @@ import argparse
 import base64
 import json
 import os
-import platform
 import resource
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from s3_connector.cli.main import cli
-from s3_connector.connector.local_server import LocalS3Server
+from common import BUCKET, REPO, S3C, bench_server, child_env, conclude, print_table, write_results
+from common import Bench as BaseBench
 
-REPO = Path(__file__).resolve().parents[2]
+from s3_connector.cli.main import cli
+
 RESULTS = REPO / ".bench" / "serve.json"
-S3C = Path(sys.executable).parent / "s3c"
-BUCKET = "bench"
 WARM_UP_PUTS = 50
 
 
@@ -68,24 +64,8 @@ class Row:
 
 
 @dataclass
-class Bench:
-    args: argparse.Namespace
-    server: LocalS3Server
-    work: Path
-    connection: Path
-    payload: Path
-    rows: list[Row] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
-
-    def fail(self, message: str) -> None:
-        print(f"  FAIL: {message}", flush=True)
-        self.failures.append(message)
-
-
-def child_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
-    return env
+class Bench(BaseBench):
+    payload: Path = field(kw_only=True)
 
 
 def children_cpu() -> float:
@@ -266,37 +246,6 @@ def cells(row: Row) -> tuple[str, ...]:
     )
 
 
-def print_table(rows: list[Row]) -> None:
-    table = [COLUMNS, *(cells(row) for row in rows)]
-    widths = [max(len(line[i]) for line in table) for i in range(len(COLUMNS))]
-    for index, line in enumerate(table):
-        print(" | ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
-        if index == 0:
-            print("-+-".join("-" * width for width in widths))
-
-
-def write_results(bench: Bench, load_before: tuple[float, ...], how: str) -> None:
-    import boto3
-
-    results = {
-        "meta": {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "args": vars(bench.args),
-            "python": platform.python_version(),
-            "boto3": boto3.__version__,
-            "cpus": os.cpu_count(),
-            "load_average_before": load_before,
-            "load_average_after": os.getloadavg(),
-            "serve_process": how,
-        },
-        "rows": [asdict(row) for row in bench.rows],
-        "failures": bench.failures,
-        "passed": not bench.failures,
-    }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-
-
 # --- main ------------------------------------------------------------------------------------
 
 
@@ -311,51 +260,38 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def start(work: Path, size: int) -> tuple[LocalS3Server, Path, Path]:
-    print("starting SeaweedFS on 127.0.0.1 ...", flush=True)
-    server = LocalS3Server(work / "server").start()
-    client = server.client()
-    client.create_bucket(Bucket=BUCKET)
-    for number in range(WARM_UP_PUTS):  # untimed: the server's first writes grow its volumes
+def warm_up(work: Path, client: Any, size: int) -> Path:
+    """Untimed puts first (the server's first writes grow its volumes); the payload file."""
+    for number in range(WARM_UP_PUTS):
         client.put_object(Bucket=BUCKET, Key=f"warm-up/{number}", Body=os.urandom(size))
-    connection = work / "connection.json"
-    connection.write_text(json.dumps(server.connection_settings()))
     payload = work / "payload.bin"
     payload.write_bytes(os.urandom(size))
-    print(f"  S3 endpoint {server.endpoint_url}", flush=True)
-    return server, connection, payload
+    return payload
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
     load_before = os.getloadavg()
-    work = Path(tempfile.mkdtemp(prefix="s3c-serve-bench-"))
-    server: LocalS3Server | None = None
-    bench: Bench | None = None
-    try:
-        server, connection, payload = start(work, args.size)
-        bench = Bench(args, server, work, connection, payload)
+    with bench_server("s3c-serve-bench-") as (server, work, connection):
+        payload = warm_up(work, server.client(), args.size)
+        bench = Bench(args, server, work, connection, payload=payload)
         run_row = bench_run(bench)
         serve_rows = [bench_serve(bench, workers) for workers in args.workers]
         for row in serve_rows:
             row.ratio_vs_run = row.rate / run_row.rate
         bench.rows = [*serve_rows, run_row]
-    finally:
-        if server is not None:
-            server.stop()
-        shutil.rmtree(work, ignore_errors=True)
     print()
-    print_table(bench.rows)
+    print_table(COLUMNS, (cells(row) for row in bench.rows))
     how = serve_argv(bench, 1)[1]
-    write_results(bench, load_before, how)
+    meta = {
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg(),
+        "serve_process": how,
+    }
+    write_results(bench, RESULTS, meta)
     print(f"\nload average before {load_before}, after {os.getloadavg()}; cpus {os.cpu_count()}")
     print(f"serve process: {how}")
-    print(f"results: {RESULTS}")
-    for failure in bench.failures:
-        print(f"FAIL: {failure.strip()}")
-    print("PASS" if not bench.failures else f"{len(bench.failures)} failure(s)")
-    return 1 if bench.failures else 0
+    return conclude(bench, RESULTS)
 
 
 if __name__ == "__main__":
