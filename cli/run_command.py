@@ -53,7 +53,4 @@ def run(
     harness = Harness(load_connection(connection_file))
     prepared = harness.prepare(activity, config)
     documents = input_documents(input_path)
-    if documents is not None and input_path != "-":
-        for document in documents:
-            prepared.settings_for(document)
-    documents_out(prepared.run(documents), Output(output_path))
+    documents_out(prepared.run(documents, check_first=True), Output(output_path))

@@ -370,11 +370,8 @@ class Agent:
         single = documents is None or len(documents) <= 1
         harness = Harness(connection, self.catalog, 1 if single else DOCUMENT_CONCURRENCY)
         prepared = harness.prepare(request.activity, request.config)
-        if not single:  # every document is checked before anything is written
-            for document in documents:
-                prepared.settings_for(document)
         output = Output(os.path.join(request.output_dir, "")) if request.output_dir else None
-        for document in prepared.run(documents):
+        for document in prepared.run(documents, check_first=True):
             self._write(self._document_line(request.id, document, output))
             produced[0] += 1
 

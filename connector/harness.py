@@ -76,22 +76,31 @@ class PreparedActivity:
     def _process(self, document: Document, settings: dict[str, Any]) -> list[Document]:
         return [emitted.as_emitted() for emitted in self.activity.run(document, settings)]
 
-    def run(self, documents: Iterable[Document] | None = None) -> Iterator[Document]:
-        """Yield response documents lazily, in the order of the input documents."""
-        requests = self.requests(documents)
+    def run(
+        self, documents: Iterable[Document] | None = None, *, check_first: bool = False
+    ) -> Iterator[Document]:
+        """Yield response documents lazily, in the order of the input documents. With
+        `check_first`, the settings of every document are validated before the first one
+        runs, so that an invalid document stops the run before anything is written."""
+        requests: Iterable[tuple[Document, dict[str, Any]]] = (
+            (document, self.settings_for(document)) for document in self.requests(documents)
+        )
+        if check_first:
+            requests = list(requests)
         if not self.activity.concurrent or self.concurrency <= 1:
-            for document in requests:
-                for emitted in self.activity.run(document, self.settings_for(document)):
+            for document, settings in requests:
+                for emitted in self.activity.run(document, settings):
                     yield emitted.as_emitted()
             return
         yield from self._run_concurrently(requests)
 
-    def _run_concurrently(self, requests: Iterable[Document]) -> Iterator[Document]:
+    def _run_concurrently(
+        self, requests: Iterable[tuple[Document, dict[str, Any]]]
+    ) -> Iterator[Document]:
         pending: deque[Future[list[Document]]] = deque()
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="s3c") as pool:
             try:
-                for document in requests:
-                    settings = self.settings_for(document)
+                for document, settings in requests:
                     pending.append(pool.submit(self._process, document, settings))
                     if len(pending) >= self.concurrency:
                         yield from pending.popleft().result()

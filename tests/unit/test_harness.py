@@ -83,6 +83,16 @@ def test_responses_are_yielded_lazily(harness):
     assert [d.properties["n"] for d in itertools.islice(responses, 3)] == [0, 1, 2]
 
 
+@pytest.mark.parametrize("activity", ["echo", "concurrent_echo"])
+def test_check_first_refuses_an_invalid_document_before_any_runs(harness, activity):
+    Echo.threads = set()
+    docs = [Document({"bucket": "b"}), Document({"bucket": "b"}), Document()]
+    prepared = harness.prepare(activity, {})
+    with pytest.raises(InvalidInput, match="bucket: missing data"):
+        next(prepared.run(docs, check_first=True))
+    assert Echo.threads == set(), "no document may run before every one is checked"
+
+
 def test_concurrent_activity_keeps_input_order_and_uses_threads(harness):
     Echo.threads = set()
     docs = [Document({"n": n, "delay": 0.05 if n % 2 else 0}) for n in range(12)]

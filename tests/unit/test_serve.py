@@ -298,7 +298,7 @@ def test_a_failure_inside_a_streamed_listing_leaves_no_half_line(moto, conn_file
         yield {"key": "a"}
         raise NotFound("the bucket went away")
 
-    def run(self, documents=None):
+    def run(self, documents=None, check_first=False):
         yield serve_command.Document({"objects": broken_objects(), "count": 2})
 
     monkeypatch.setattr(
