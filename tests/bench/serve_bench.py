@@ -11,8 +11,7 @@ under a key of its own, sent two ways:
    of one process, once per `--workers` value. The wall time runs from spawning the process
    to its exit, so it includes Python's and boto3's start-up once; "after start-up" is the
    rate between the first and the last status line, the steady state an agent that keeps
-   the process sees. Until `serve` is registered in `s3c`, the process is
-   `python -m s3_connector.cli.serve_command`.
+   the process sees.
 2. `s3c run`: `--run-requests` sequential `s3c run put_object -c CONN -p bucket=... -p key=...
    --input FILE` processes (the venv's console script), one per request; the wall time is the
    sum of them all, each paying start-up.
@@ -43,10 +42,9 @@ from typing import Any
 from common import BUCKET, REPO, S3C, bench_server, child_env, conclude, print_table, write_results
 from common import Bench as BaseBench
 
-from s3_connector.cli.main import cli
-
 RESULTS = REPO / ".bench" / "serve.json"
 WARM_UP_PUTS = 50
+SERVE_PROCESS = "s3c serve"
 
 
 @dataclass
@@ -73,13 +71,8 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def serve_argv(bench: Bench, workers: int) -> tuple[list[str], str]:
-    options = ["-c", str(bench.connection), "--workers", str(workers)]
-    if "serve" in cli.commands:
-        return [str(S3C), "serve", *options], "s3c serve"
-    return [sys.executable, "-m", "s3_connector.cli.serve_command", *options], (
-        "python -m s3_connector.cli.serve_command (serve not yet registered in s3c)"
-    )
+def serve_argv(bench: Bench, workers: int) -> list[str]:
+    return [str(S3C), "serve", "-c", str(bench.connection), "--workers", str(workers)]
 
 
 def listed_sizes(bench: Bench, prefix: str) -> dict[str, int]:
@@ -122,8 +115,8 @@ def bench_serve(bench: Bench, workers: int) -> Row:
     label, prefix = f"serve_w{workers}", f"serve-w{workers}/"
     stdin = bench.work / f"{label}.jsonl"
     stdin.write_bytes(request_lines(bench, prefix, count))
-    argv, how = serve_argv(bench, workers)
-    print(f"- {label}: {count} requests on one stdin, {how}", flush=True)
+    argv = serve_argv(bench, workers)
+    print(f"- {label}: {count} requests on one stdin, {SERVE_PROCESS}", flush=True)
     finals: list[tuple[float, dict[str, Any]]] = []
     documents: list[dict[str, Any]] = []
     cpu_before = children_cpu()
@@ -282,15 +275,14 @@ def main(argv: list[str] | None = None) -> int:
         bench.rows = [*serve_rows, run_row]
     print()
     print_table(COLUMNS, (cells(row) for row in bench.rows))
-    how = serve_argv(bench, 1)[1]
     meta = {
         "load_average_before": load_before,
         "load_average_after": os.getloadavg(),
-        "serve_process": how,
+        "serve_process": SERVE_PROCESS,
     }
     write_results(bench, RESULTS, meta)
     print(f"\nload average before {load_before}, after {os.getloadavg()}; cpus {os.cpu_count()}")
-    print(f"serve process: {how}")
+    print(f"serve process: {SERVE_PROCESS}")
     return conclude(bench, RESULTS)
 
 
