@@ -252,7 +252,7 @@ class Agent:
         self.out = out
         self.log = log if log is not None else sys.stderr
         self.workers = max(1, workers)
-        self.catalog = catalog or Catalog.shipped()
+        self.catalog = catalog or Catalog.installed()
         self.connections = ConnectionCache(default_connection)
         self.secret_fields = _secret_field_names(self.catalog)
         self.static_secrets = {s for s in secrets if s and len(s) >= MIN_SECRET_LENGTH}

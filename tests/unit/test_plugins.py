@@ -52,3 +52,17 @@ def test_a_broken_plugin_is_named(plugins, value, problem):
     plugins.append(entry_point("broken", value))
     with pytest.raises(DescriptorError, match=f"plugin broken .*{problem}"):
         Catalog.installed()
+
+
+def test_serve_knows_plugin_activities(plugins):
+    import json
+
+    from click.testing import CliRunner
+
+    from s3_connector.cli.main import cli
+
+    plugins.append(entry_point("checksum", "s3c_plugin_example.object_checksum:ObjectChecksum"))
+    request = {"id": 1, "activity": "object_checksum", "config": {"bucket": "ab", "key": "k"}}
+    result = CliRunner().invoke(cli, ["serve"], input=json.dumps(request) + "\n")
+    [status] = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+    assert status["status"] == "error" and status["error"]["field"] == "bucket"
