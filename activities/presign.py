@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from botocore.config import Config
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from s3_connector.connector.activity import TargetActivity
@@ -126,11 +124,6 @@ class PresignedLink(TargetActivity):
         {"action": "s3:GetObjectVersion", "resource": "object", "when": "version_id"},
     )
 
-    def __init__(self, connection: Any):
-        super().__init__(connection)
-        self._signers: dict[str, Any] = {}
-        self._lock = threading.Lock()
-
     def _signer(self, client: Any) -> Any:
         """The client to sign with. On AWS, with the `auto` addressing style, botocore signs
         links for the legacy global endpoint (bucket.s3.amazonaws.com), which newer regions
@@ -139,21 +132,7 @@ class PresignedLink(TargetActivity):
         style = (client.meta.config.s3 or {}).get("addressing_style", "auto")
         if self.connection.endpoint_url or style != "auto":
             return client
-        region = client.meta.region_name
-        with self._lock:
-            signer = self._signers.get(region)
-            if signer is None:
-                config = self.connection.client_config(region).merge(
-                    Config(s3={"addressing_style": "virtual"})
-                )
-                signer = self.connection.session().client(
-                    "s3",
-                    region_name=region,
-                    verify=self.connection.settings["verify_tls"],
-                    config=config,
-                )
-                self._signers[region] = signer
-        return signer
+        return self.connection.client(client.meta.region_name, addressing_style="virtual")
 
     def run(self, document: Document, settings: dict[str, Any]) -> Iterator[Document]:
         bucket, key, method = settings["bucket"], settings["key"], settings["method"]

@@ -187,11 +187,13 @@ class Catalog:
     @cache
     def installed(cls) -> Catalog:
         """The shipped descriptors and those of every installed plugin activity."""
-        shipped = [read_descriptor(path) for path in shipped_paths()]
+        shipped = cls.shipped()
         plugins = sorted(entry_points(group=PLUGIN_GROUP), key=lambda ep: ep.name)
         return cls(
-            [*shipped, *(plugin_descriptor(ep) for ep in plugins)],
-            [f"s3-connector ({path.name})" for path in shipped_paths()]
+            [shipped.connection, *shipped.activities.values()]
+            + [plugin_descriptor(ep) for ep in plugins],
+            ["s3-connector (connection.json)"]
+            + [f"s3-connector ({activity_id}.json)" for activity_id in shipped.activities]
             + [_plugin_origin(ep) for ep in plugins],
         )
 

@@ -306,7 +306,7 @@ class Connection:
         )
         return boto3.Session(botocore_session=botocore_session)
 
-    def client_config(self, region: str) -> Config:
+    def client_config(self, region: str, addressing_style: str | None = None) -> Config:
         s = self.settings
         options: dict[str, Any] = {}
         if self.endpoint_url:
@@ -317,7 +317,7 @@ class Connection:
         return Config(
             region_name=region,
             signature_version="s3v4",
-            s3={"addressing_style": s["addressing_style"]},
+            s3={"addressing_style": addressing_style or s["addressing_style"]},
             connect_timeout=s["connect_timeout"],
             read_timeout=s["read_timeout"],
             retries={"total_max_attempts": s["max_attempts"], "mode": s["retry_mode"]},
@@ -325,14 +325,21 @@ class Connection:
             **options,
         )
 
-    def client(self, region: str | None = None, *, create_only: bool = False):
+    def client(
+        self,
+        region: str | None = None,
+        *,
+        create_only: bool = False,
+        addressing_style: str | None = None,
+    ):
         """The S3 client for `region` (default region when None), created once and reused.
 
         With `create_only`, every PutObject and CompleteMultipartUpload the client sends
         carries `If-None-Match: *`, so a write never replaces an existing object.
+        `addressing_style` overrides the connection's (presigned links need `virtual`).
         """
         region = region or self.default_region
-        key = (region, create_only)
+        key = (region, create_only, addressing_style)
         client = self._clients.get(key)
         if client is not None:
             return client
@@ -345,7 +352,7 @@ class Connection:
                     region_name=region,
                     endpoint_url=self.endpoint_url,
                     verify=self.settings["verify_tls"],
-                    config=self.client_config(region),
+                    config=self.client_config(region, addressing_style),
                 )
                 client.meta.events.register("after-call.s3", self.regions.learn_redirect)
                 if create_only:

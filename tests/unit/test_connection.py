@@ -171,3 +171,11 @@ def test_assume_role_uses_sts_credentials(moto):
     assert credentials.token
     boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="assumed-bucket")
     assert connection.test("assumed-bucket")["ok"]
+
+
+def test_one_client_per_region_and_addressing_style(moto_connection):
+    virtual = moto_connection.client("eu-west-1", addressing_style="virtual")
+    assert virtual is moto_connection.client("eu-west-1", addressing_style="virtual")
+    assert virtual is not moto_connection.client("eu-west-1")
+    assert virtual.meta.config.s3["addressing_style"] == "virtual"
+    assert moto_connection.client("eu-west-1").meta.config.s3["addressing_style"] == "auto"
