@@ -1,4 +1,5 @@
-"""The `s3c` command line: descriptors, connection test, run, and the embedded server."""
+"""The `s3c` command line: descriptors, connection test, run, serve, policy, scaffolding and
+the embedded server."""
 
 from __future__ import annotations
 
@@ -58,7 +59,8 @@ class S3cGroup(click.Group):
 @click.group(cls=S3cGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="s3-connector", prog_name="s3c")
 def cli() -> None:
-    """Amazon S3 connector: try activities locally, inspect descriptors, run a local S3."""
+    """Amazon S3 connector: run activities, serve agents, inspect descriptors, derive IAM
+    policies, scaffold activities, run a local S3."""
 
 
 @cli.group()
