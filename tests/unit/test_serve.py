@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 from support import MOTO_SETTINGS
 
+from s3_connector.cli import agent as agent_module
 from s3_connector.cli import serve_command
 from s3_connector.cli.main import S3cGroup
 from s3_connector.cli.serve_command import serve
@@ -223,11 +224,12 @@ def test_request_id_is_the_line_number_when_absent_and_blank_lines_count(moto, c
 def test_same_connection_is_reused_across_requests(moto, moto_bucket, conn_file, monkeypatch):
     created = []
 
-    class Counting(serve_command.Connection):
+    class Counting(agent_module.Connection):
         def __init__(self, settings=None):
             super().__init__(settings)
             created.append(self)
 
+    monkeypatch.setattr(agent_module, "Connection", Counting)
     monkeypatch.setattr(serve_command, "Connection", Counting)
     reordered = dict(reversed(list(MOTO_SETTINGS.items())))
     other = {**MOTO_SETTINGS, "max_attempts": 2}
@@ -249,7 +251,7 @@ def test_same_connection_is_reused_across_requests(moto, moto_bucket, conn_file,
 
 
 def test_connection_cache_keeps_a_few_least_recently_used(moto):
-    cache = serve_command.ConnectionCache(lambda: None, size=2)
+    cache = agent_module.ConnectionCache(lambda: None, size=2)
     settings = [{**MOTO_SETTINGS, "max_attempts": n} for n in (1, 2, 3)]
     first = cache.get(settings[0])
     cache.get(settings[1])
@@ -263,14 +265,14 @@ def test_connection_cache_keeps_a_few_least_recently_used(moto):
 def test_secrets_never_appear_in_output_or_logs(moto, moto_bucket, monkeypatch):
     secret = "wJalrXUtnFEMI-very-secret-KEY"
     connection = {**MOTO_SETTINGS, "secret_access_key": secret}
-    real_prepare = serve_command.Harness.prepare
+    real_prepare = agent_module.Harness.prepare
 
     def prepare(self, activity_id, config=None):
         if activity_id == "list_objects":
             raise RuntimeError(f"a library that echoes {secret} and {SSE_KEY}\nsecond line")
         return real_prepare(self, activity_id, config)
 
-    monkeypatch.setattr(serve_command.Harness, "prepare", prepare)
+    monkeypatch.setattr(agent_module.Harness, "prepare", prepare)
     code, lines, stderr = serve_lines(
         {**put(1, moto_bucket, "s.txt", sse_c_key=SSE_KEY), "connection": connection},
         {**get(2, moto_bucket, "missing"), "connection": connection},
@@ -299,10 +301,10 @@ def test_a_failure_inside_a_streamed_listing_leaves_no_half_line(moto, conn_file
         raise NotFound("the bucket went away")
 
     def run(self, documents=None, check_first=False):
-        yield serve_command.Document({"objects": broken_objects(), "count": 2})
+        yield agent_module.Document({"objects": broken_objects(), "count": 2})
 
     monkeypatch.setattr(
-        serve_command.Harness, "prepare", lambda *a, **k: type("P", (), {"run": run})()
+        agent_module.Harness, "prepare", lambda *a, **k: type("P", (), {"run": run})()
     )
     code, lines, _ = serve_lines({"id": "l", "activity": "list_objects"}, conn_file=conn_file)
     assert code == 0
@@ -356,13 +358,13 @@ def test_workers_answer_every_request_once_with_its_lines_in_order(moto, moto_bu
 
 
 def test_only_protocol_lines_on_stdout(moto, moto_bucket, conn_file, monkeypatch):
-    real_prepare = serve_command.Harness.prepare
+    real_prepare = agent_module.Harness.prepare
 
     def chatty(self, activity_id, config=None):
         print("a stray print from a library")
         return real_prepare(self, activity_id, config)
 
-    monkeypatch.setattr(serve_command.Harness, "prepare", chatty)
+    monkeypatch.setattr(agent_module.Harness, "prepare", chatty)
     code, lines, stderr = serve_lines(put(1, moto_bucket, "p.txt"), conn_file=conn_file)
     assert code == 0 and [line["request_id"] for line in lines] == [1, 1]
     assert "a stray print" in stderr
@@ -406,7 +408,7 @@ def test_a_closed_stdout_stops_serving(moto, workers):
         def write(self, text):
             raise BrokenPipeError(32, "Broken pipe")
 
-    agent = serve_command.Agent(Closed(), lambda: None, workers=workers, log=io.StringIO())
+    agent = agent_module.Agent(Closed(), lambda: None, workers=workers, log=io.StringIO())
     with pytest.raises(BrokenPipeError):
         agent.serve(io.BytesIO(b'{"activity": "nope"}\n' * 50))
     assert agent.requests < 50

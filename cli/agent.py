@@ -1,0 +1,431 @@
+"""The warm agent's request loop: run requests read as JSON lines, answered with JSON lines,
+in one process whose connections and clients stay warm (`s3c serve`).
+
+The protocol (one request per line, answered by zero or more document lines and exactly one
+final line, every line tagged with the request's id) is documented in README.md, section
+"Warm agent mode". Nothing here depends on click.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import hashlib
+import io
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO, TextIO
+
+from s3_connector.connector.catalog import Catalog
+from s3_connector.connector.connection import Connection
+from s3_connector.connector.documents import Document, inline_content
+from s3_connector.connector.errors import ConnectorError, InvalidInput
+from s3_connector.connector.harness import Harness
+from s3_connector.connector.streaming_json import write_json
+
+from .io import Output
+
+REQUEST_FIELDS = ("id", "connection", "activity", "config", "documents", "output_dir")
+DOCUMENT_FIELDS = ("properties", "content_base64", "content_text", "path")
+CONTENT_FIELDS = ("content_base64", "content_text", "path")
+CONNECTIONS_KEPT = 8
+"""Distinct connections kept warm (least recently used first out)."""
+DOCUMENT_CONCURRENCY = 8
+"""Documents of one request run at once (as `s3c run`), for activities that allow it."""
+MASK = "****"
+MIN_SECRET_LENGTH = 4
+"""Shorter secret values are not searched for in error messages (they would mask noise)."""
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), default=str)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+# --- requests -------------------------------------------------------------------------------
+
+
+@dataclass
+class Request:
+    """One parsed request line."""
+
+    id: Any
+    activity: str = ""
+    config: dict[str, Any] = field(default_factory=dict)
+    connection: dict[str, Any] | None = None
+    documents: list[Document] | None = None
+    output_dir: str | None = None
+    secrets: set[str] = field(default_factory=set)
+
+
+def decode_line(raw: bytes, line_number: int) -> tuple[Any, dict[str, Any]]:
+    """The request id and the JSON object of one line. The id is the line number when the
+    line has none, or when the line is not a JSON object with a valid `id`."""
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        where = (
+            f" ({exc.msg} at column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
+        )
+        raise InvalidInput(
+            f"line {line_number} is not valid JSON{where}", field="request"
+        ) from None
+    if not isinstance(data, dict):
+        raise InvalidInput(
+            f"line {line_number} must be a JSON object, not {type(data).__name__}",
+            field="request",
+        )
+    request_id = data.get("id")
+    if request_id is None:
+        return line_number, data
+    if isinstance(request_id, bool) or not isinstance(request_id, str | int | float):
+        raise InvalidInput("must be a JSON string or number", field="id")
+    return request_id, data
+
+
+def parse_request(
+    request_id: Any, data: Mapping[str, Any], secret_fields: frozenset[str]
+) -> Request:
+    """Validate the request's envelope; the activity validates its own configuration."""
+    request = Request(request_id)
+    request.secrets = _secret_values(data, secret_fields)
+    for name in data:
+        if name not in REQUEST_FIELDS:
+            known = ", ".join(REQUEST_FIELDS)
+            raise InvalidInput(f"unknown field (known fields: {known})", field=name)
+    activity = data.get("activity")
+    if not isinstance(activity, str) or not activity:
+        raise InvalidInput("required: the id of an activity, e.g. put_object", field="activity")
+    request.activity = activity
+    request.config = _object(data.get("config"), "config")
+    if data.get("connection") is not None:
+        request.connection = _object(data["connection"], "connection")
+    if data.get("documents") is not None:
+        documents = data["documents"]
+        if not isinstance(documents, list):
+            raise InvalidInput("must be a JSON array of documents", field="documents")
+        request.documents = [
+            _document(item, f"documents[{index}]") for index, item in enumerate(documents)
+        ]
+    output_dir = data.get("output_dir")
+    if output_dir is not None:
+        if not isinstance(output_dir, str) or not output_dir:
+            raise InvalidInput("must be a directory path", field="output_dir")
+        if os.path.exists(output_dir) and not os.path.isdir(output_dir):
+            raise InvalidInput(f"{output_dir} is not a directory", field="output_dir")
+        request.output_dir = output_dir
+    return request
+
+
+def _object(value: Any, name: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidInput(f"must be a JSON object, not {type(value).__name__}", field=name)
+    return value
+
+
+def _document(item: Any, where: str) -> Document:
+    if not isinstance(item, dict):
+        raise InvalidInput("must be a JSON object", field=where)
+    for name in item:
+        if name not in DOCUMENT_FIELDS:
+            known = ", ".join(DOCUMENT_FIELDS)
+            raise InvalidInput(f"unknown field (known fields: {known})", field=f"{where}.{name}")
+    properties = _object(item.get("properties"), f"{where}.properties")
+    given = [name for name in CONTENT_FIELDS if item.get(name) is not None]
+    if len(given) > 1:
+        raise InvalidInput(
+            f"give at most one of {', '.join(CONTENT_FIELDS)} (got {', '.join(given)})",
+            field=f"{where}.{given[1]}",
+        )
+    if not given:
+        return Document(properties)
+    name = given[0]
+    value = item[name]
+    if not isinstance(value, str):
+        raise InvalidInput("must be a string", field=f"{where}.{name}")
+    if name == "content_base64":
+        try:
+            return Document(properties, base64.b64decode(value, validate=True))
+        except (binascii.Error, ValueError):
+            raise InvalidInput("must be base64 (RFC 4648)", field=f"{where}.{name}") from None
+    if name == "content_text":
+        return Document(properties, value.encode("utf-8"))
+    path = Path(value)
+    if not path.is_file():
+        raise InvalidInput(f"{value} is not a readable file", field=f"{where}.path")
+    return Document({"file_name": path.name, **properties}, path)
+
+
+def _secret_values(data: Mapping[str, Any], secret_fields: frozenset[str]) -> set[str]:
+    """The values of secret fields anywhere in the request: connection, config, documents."""
+    found: set[str] = set()
+    places = [data.get("connection"), data.get("config")]
+    documents = data.get("documents")
+    if isinstance(documents, list):
+        places += [item.get("properties") for item in documents if isinstance(item, dict)]
+    for place in places:
+        if isinstance(place, dict):
+            found.update(
+                value
+                for name, value in place.items()
+                if name in secret_fields
+                and isinstance(value, str)
+                and len(value) >= MIN_SECRET_LENGTH
+            )
+    return found
+
+
+# --- warm connections -----------------------------------------------------------------------
+
+
+class ConnectionCache:
+    """Connections by their canonical settings (an LRU), so their boto3 clients and bucket
+    regions are reused across requests. A request without a connection gets the default."""
+
+    def __init__(self, default: Callable[[], Connection], size: int = CONNECTIONS_KEPT):
+        self._default_factory = default
+        self._default: Connection | None = None
+        self._size = size
+        self._kept: OrderedDict[str, Connection] = OrderedDict()
+        self._lock = threading.Lock()
+        self.created = 0
+
+    def get(self, settings: Mapping[str, Any] | None) -> Connection:
+        with self._lock:
+            if settings is None:
+                if self._default is None:
+                    self._default = self._default_factory()
+                    self.created += 1
+                return self._default
+            canonical = json.dumps(settings, sort_keys=True, separators=(",", ":"))
+            key = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+            connection = self._kept.get(key)
+            if connection is not None:
+                self._kept.move_to_end(key)
+                return connection
+            try:
+                connection = Connection(settings)
+            except InvalidInput as exc:
+                raise InvalidInput(exc.message, field=f"connection.{exc.field}") from None
+            self.created += 1
+            self._kept[key] = connection
+            if len(self._kept) > self._size:
+                self._kept.popitem(last=False)
+            return connection
+
+
+# --- the request loop -----------------------------------------------------------------------
+
+
+class Agent:
+    """Reads request lines, runs each through the harness, writes response lines."""
+
+    def __init__(
+        self,
+        out: TextIO,
+        default_connection: Callable[[], Connection] = Connection.from_environment,
+        *,
+        workers: int = 1,
+        catalog: Catalog | None = None,
+        log: TextIO | None = None,
+        secrets: Iterable[str] = (),
+    ):
+        self.out = out
+        self.log = log if log is not None else sys.stderr
+        self.workers = max(1, workers)
+        self.catalog = catalog or Catalog.installed()
+        self.connections = ConnectionCache(default_connection)
+        self.secret_fields = _secret_field_names(self.catalog)
+        self.static_secrets = {s for s in secrets if s and len(s) >= MIN_SECRET_LENGTH}
+        self._write_lock = threading.Lock()
+        self._broken: BaseException | None = None
+        """Set when stdout fails: serving stops and this is raised."""
+        self.requests = 0
+        self.errors = 0
+
+    # lines out
+
+    def _write(self, text: str) -> None:
+        with self._write_lock:
+            self.out.write(text)
+            self.out.flush()
+
+    def _final(self, request_id: Any, documents: int, started: float, error=None) -> str:
+        line: dict[str, Any] = {"request_id": request_id}
+        if error is None:
+            line["status"] = "ok"
+        else:
+            line.update(status="error", error=error.to_dict(), exit_code=error.exit_code)
+        line["documents"] = documents
+        line["elapsed_ms"] = round((time.monotonic() - started) * 1000, 1)
+        return _compact(line) + "\n"
+
+    @staticmethod
+    def _document_line(request_id: Any, document: Document, output: Output | None) -> str:
+        """One whole line, built in memory so that a failure half-way (a listing that breaks
+        off) never leaves a half-written line on stdout."""
+        buffer = io.StringIO()
+        buffer.write('{"request_id":' + _compact(request_id) + ',"properties":')
+        write_json(document.properties, buffer)
+        if document.has_content:
+            if output is None:
+                extra = _inline(document)
+            else:
+                extra = {"output": _write_under(output, document)}
+            for name, value in extra.items():
+                buffer.write(f',"{name}":' + _compact(value))
+        buffer.write("}\n")
+        return buffer.getvalue()
+
+    # the loop
+
+    def serve(self, stream: BinaryIO) -> None:
+        """Answer every request line of `stream` until EOF."""
+        lines = enumerate(iter(stream.readline, b""), 1)
+        if self.workers == 1:
+            for number, raw in lines:
+                self.handle(number, raw)
+                if self._broken is not None:
+                    raise self._broken
+            return
+        slots = threading.BoundedSemaphore(self.workers * 2)
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="s3c-serve") as pool:
+            for number, raw in lines:
+                slots.acquire()
+                if self._broken is not None:
+                    break
+                future = pool.submit(self.handle, number, raw)
+                future.add_done_callback(lambda done: self._finished(done, slots))
+        if self._broken is not None:
+            raise self._broken
+
+    def _finished(self, future: Future[None], slots: threading.BoundedSemaphore) -> None:
+        error = future.exception()
+        if error is not None and self._broken is None:
+            self._broken = error  # stdout itself failed: stop reading, raise it from serve
+        slots.release()
+
+    def handle(self, line_number: int, raw: bytes) -> None:
+        """Answer one line; every failure becomes an error line (a broken stdout stops)."""
+        if not raw.strip():
+            return
+        started = time.monotonic()
+        request_id: Any = line_number
+        produced = [0]
+        secrets: set[str] = set()
+        try:
+            try:
+                request_id, data = decode_line(raw, line_number)
+                request = parse_request(request_id, data, self.secret_fields)
+                secrets = request.secrets
+                self._run(request, produced)
+                self._write(self._final(request_id, produced[0], started))
+            except ConnectorError as exc:
+                self._fail(request_id, produced[0], started, _for_serve(exc), secrets)
+            except (BrokenPipeError, KeyboardInterrupt):
+                raise
+            except Exception as exc:
+                if os.environ.get("S3C_DEBUG"):
+                    traceback.print_exc(file=self.log)
+                message = f"unexpected {type(exc).__name__}: {_one_line(exc)}"
+                self._fail(request_id, produced[0], started, ConnectorError(message), secrets)
+        except BrokenPipeError as exc:
+            self._broken = exc
+        finally:
+            with self._write_lock:
+                self.requests += 1
+
+    def _fail(
+        self, request_id: Any, produced: int, started: float, error: ConnectorError, secrets
+    ) -> None:
+        error = _scrubbed(error, secrets | self.static_secrets)
+        with self._write_lock:
+            self.errors += 1
+        self.log.write(f"s3c serve: request {_compact(request_id)}: {error.kind}: {error}\n")
+        self.log.flush()
+        self._write(self._final(request_id, produced, started, error))
+
+    def _run(self, request: Request, produced: list[int]) -> None:
+        connection = self.connections.get(request.connection)
+        documents = request.documents
+        single = documents is None or len(documents) <= 1
+        harness = Harness(connection, self.catalog, 1 if single else DOCUMENT_CONCURRENCY)
+        prepared = harness.prepare(request.activity, request.config)
+        output = Output(os.path.join(request.output_dir, "")) if request.output_dir else None
+        for document in prepared.run(documents, check_first=True):
+            self._write(self._document_line(request.id, document, output))
+            produced[0] += 1
+
+
+def _secret_field_names(catalog: Catalog) -> frozenset[str]:
+    descriptors = [*catalog.activities.values()]
+    if catalog.connection is not None:
+        descriptors.append(catalog.connection)
+    return frozenset(
+        item["name"]
+        for descriptor in descriptors
+        for item in descriptor["fields"]
+        if item["secret"]
+    )
+
+
+def _inline(document: Document) -> dict[str, Any]:
+    try:
+        return inline_content(document)
+    except InvalidInput as exc:
+        if exc.field != "output":
+            raise
+        message = exc.message.replace("(--output)", "(output_dir)")
+        raise InvalidInput(message, field="output_dir", request_id=exc.request_id) from None
+
+
+def _write_under(output: Output, document: Document) -> str:
+    """Write the content under the request's output_dir as `s3c run --output DIR/` does
+    (one file per key, created atomically); return its path."""
+    try:
+        return output._write_content(document)
+    except InvalidInput as exc:
+        field_name = "output_dir" if exc.field == "--output" else exc.field
+        raise InvalidInput(exc.message, field=field_name, request_id=exc.request_id) from None
+
+
+_FIELD_NAMES = {"input": "documents", "--output": "output_dir"}
+
+
+def _for_serve(error: ConnectorError) -> ConnectorError:
+    """The error with `s3c run`'s option names replaced by the protocol's field names."""
+    if error.field not in _FIELD_NAMES:
+        return error
+    clone = copy.copy(error)
+    clone.field = _FIELD_NAMES[error.field]
+    return clone
+
+
+def _scrubbed(error: ConnectorError, secrets: set[str]) -> ConnectorError:
+    """The error on one line, with every known secret value masked."""
+    message = _one_line(error.message)
+    for secret in secrets:
+        message = message.replace(secret, MASK)
+    if message == error.message:
+        return error
+    clone = copy.copy(error)
+    clone.args = (message,)
+    return clone
+
+
+# --- the command ----------------------------------------------------------------------------
