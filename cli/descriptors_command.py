@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from importlib.metadata import entry_points, version
+from importlib.metadata import version
 from pathlib import Path
 
 import click
 
 from s3_connector.connector.catalog import (
-    PLUGIN_GROUP,
     Catalog,
     DescriptorError,
     meta_schema,
     plugin_descriptor,
+    plugin_entry_points,
     read_descriptor,
     shipped_paths,
 )
@@ -84,26 +84,26 @@ def export(output: str | None) -> None:
 def validate(paths: tuple[str, ...]) -> None:
     """Check descriptors against the meta-schema and their classes (the shipped ones by
     default)."""
-    checks: list[tuple[str, Callable[[], object]]] = [
+    checks: list[tuple[str, Callable[[], dict]]] = [
         (str(path), lambda path=path: read_descriptor(path))
         for path in ([Path(p) for p in paths] or shipped_paths())
     ]
     if not paths:
         checks += [
             (f"plugin {ep.name}", lambda ep=ep: plugin_descriptor(ep))
-            for ep in entry_points(group=PLUGIN_GROUP)
+            for ep in plugin_entry_points()
         ]
-    failures = 0
+    valid: dict[str, dict] = {}
     for name, check in checks:
         try:
-            check()
+            valid[name] = check()
         except DescriptorError as exc:
-            failures += 1
             click.echo(f"invalid: {exc}", err=True)
         else:
             click.echo(f"ok: {name}")
-    if failures:
+    if len(valid) < len(checks):
+        failures = len(checks) - len(valid)
         raise DescriptorError(f"{failures} of {len(checks)} descriptors are invalid")
     if not paths:
-        Catalog.installed()
+        Catalog(list(valid.values()), list(valid))
     click.echo(f"{len(checks)} descriptors valid")

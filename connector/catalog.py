@@ -130,6 +130,11 @@ def shipped_activity_classes() -> list[type[Activity]]:
     return [found[key] for key in sorted(found)]
 
 
+def plugin_entry_points() -> list[EntryPoint]:
+    """The installed plugin activities' entry points, by name."""
+    return sorted(entry_points(group=PLUGIN_GROUP), key=lambda ep: ep.name)
+
+
 def _plugin_origin(entry_point: EntryPoint) -> str:
     dist = entry_point.dist.name if entry_point.dist else "unknown distribution"
     return f"plugin {entry_point.name} ({dist})"
@@ -188,7 +193,7 @@ class Catalog:
     def installed(cls) -> Catalog:
         """The shipped descriptors and those of every installed plugin activity."""
         shipped = cls.shipped()
-        plugins = sorted(entry_points(group=PLUGIN_GROUP), key=lambda ep: ep.name)
+        plugins = plugin_entry_points()
         return cls(
             [shipped.connection, *shipped.activities.values()]
             + [plugin_descriptor(ep) for ep in plugins],

@@ -66,3 +66,15 @@ def test_serve_knows_plugin_activities(plugins):
     result = CliRunner().invoke(cli, ["serve"], input=json.dumps(request) + "\n")
     [status] = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
     assert status["status"] == "error" and status["error"]["field"] == "bucket"
+
+
+def test_validate_refuses_a_duplicate_plugin_id(plugins):
+    from click.testing import CliRunner
+
+    from s3_connector.cli.main import cli
+
+    plugins.append(entry_point("again", "s3_connector.activities.put_object:PutObject"))
+    result = CliRunner().invoke(cli, ["descriptors", "validate"])
+    assert result.exit_code == 2
+    assert "ok: plugin again" in result.output
+    assert "activity id put_object of plugin again is already declared by" in result.output
