@@ -18,7 +18,7 @@ from s3_connector.connector.fields import (
     SseCustomerKeyField,
     describe,
 )
-from s3_connector.connector.transfers import etag
+from s3_connector.connector.uploads import etag
 
 __all__ = ["etag"]
 

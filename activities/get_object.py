@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,7 +10,8 @@ from botocore.exceptions import ClientError
 from marshmallow import fields, validate
 
 from s3_connector.connector.activity import SourceActivity
-from s3_connector.connector.documents import Document
+from s3_connector.connector.documents import READ_CHUNK, Document
+from s3_connector.connector.downloads import ObjectReader, open_verified
 from s3_connector.connector.errors import from_client_error
 from s3_connector.connector.fields import ObjectKey, describe
 
@@ -44,12 +46,20 @@ def range_field() -> fields.String:
     )
 
 
-def fetch_object(connection: Any, settings: dict[str, Any]) -> tuple[dict[str, Any], str]:
-    """GetObject of `settings`' bucket, key, version, range and SSE-C key: (response, region).
-    An SSE-C object read without its key is refused naming `sse_c_key`."""
+def fetch_object(
+    connection: Any, settings: dict[str, Any]
+) -> tuple[dict[str, Any], ObjectReader, str]:
+    """GetObject of `settings`' bucket, key, version, range and SSE-C key: (response, its
+    verified and resumable content, region). An SSE-C object read without its key is refused
+    naming `sse_c_key`."""
     bucket, key = settings["bucket"], settings["key"]
     target = f"s3://{bucket}/{key}"
-    request: dict[str, Any] = {"Bucket": bucket, "Key": key, **sse_params(settings)}
+    request: dict[str, Any] = {
+        "Bucket": bucket,
+        "Key": key,
+        "ChecksumMode": "ENABLED",
+        **sse_params(settings),
+    }
     if settings.get("version_id"):
         request["VersionId"] = settings["version_id"]
     if settings.get("range"):
@@ -68,13 +78,19 @@ def fetch_object(connection: Any, settings: dict[str, Any]) -> tuple[dict[str, A
                 hint="the object is encrypted with SSE-C and needs its key",
             ) from None
 
-    return connection.regions.call(
+    response, region = connection.regions.call(
         bucket, settings.get("region"), get, name="GetObject", target=target
     )
+    try:
+        body = open_verified(connection, bucket, region, request, response, target=target)
+    except BaseException:
+        response["Body"].close()
+        raise
+    return response, body, region
 
 
 def fetched_properties(
-    bucket: str, key: str, response: dict[str, Any], region: str
+    bucket: str, key: str, response: dict[str, Any], body: ObjectReader, region: str
 ) -> dict[str, Any]:
     """The response properties of a GetObject response (its body aside)."""
     return {
@@ -89,6 +105,7 @@ def fetched_properties(
         "metadata": response.get("Metadata", {}),
         "region": region,
         "content_range": response.get("ContentRange"),
+        "verified": body.verification,
     }
 
 
@@ -105,9 +122,24 @@ FETCHED_PROPERTIES = {
     "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
     "region": {"type": "string"},
     "content_range": {"type": ["string", "null"]},
+    "verified": {
+        "type": "string",
+        "description": "How the content is verified as it is read: a checksum S3 declared "
+        "(CRC32C, SHA256, MD5 of a plain ETag, ...; -composite and -multipart for per-part "
+        "forms), or `size` when S3 declared none (ranges, some encrypted objects).",
+    },
 }
 """JSON Schema of `fetched_properties`."""
-FETCHED_REQUIRED = ["bucket", "key", "size", "content_type", "etag", "last_modified", "metadata"]
+FETCHED_REQUIRED = [
+    "bucket",
+    "key",
+    "size",
+    "content_type",
+    "etag",
+    "last_modified",
+    "metadata",
+    "verified",
+]
 INLINE_PROPERTIES = {
     "content": {"description": "Inline content: JSON, text or base64"},
     "content_format": {"enum": ["json", "text", "base64"]},
@@ -150,6 +182,6 @@ class GetObject(SourceActivity):
     permissions = READ_PERMISSIONS
 
     def run(self, document: Document, settings: dict[str, Any]) -> Iterator[Document]:
-        response, region = fetch_object(self.connection, settings)
-        properties = fetched_properties(settings["bucket"], settings["key"], response, region)
-        yield Document(properties, response["Body"])
+        response, body, region = fetch_object(self.connection, settings)
+        properties = fetched_properties(settings["bucket"], settings["key"], response, body, region)
+        yield Document(properties, io.BufferedReader(body, READ_CHUNK))

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from s3_connector.connector.documents import Document
-from s3_connector.connector.transfers import prepare_body
+from s3_connector.connector.uploads import prepare_body
 
 from .common import sse_c_key_field
 from .storing import (

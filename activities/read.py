@@ -44,10 +44,11 @@ class Read(SourceActivity):
     permissions = READ_PERMISSIONS
 
     def run(self, document: Document, settings: dict[str, Any]) -> Iterator[Document]:
-        response, region = fetch_object(self.connection, settings)
-        body = response["Body"]
+        response, body, region = fetch_object(self.connection, settings)
         try:
-            properties = fetched_properties(settings["bucket"], settings["key"], response, region)
+            properties = fetched_properties(
+                settings["bucket"], settings["key"], response, body, region
+            )
             size = properties["size"]
             if size is not None and size > INLINE_LIMIT:
                 raise InvalidInput(

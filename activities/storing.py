@@ -17,7 +17,7 @@ from marshmallow import ValidationError, fields, validate
 from s3_connector.connector.activity import TargetActivity
 from s3_connector.connector.errors import InvalidInput
 from s3_connector.connector.fields import ObjectKey, StringMap, describe
-from s3_connector.connector.transfers import Body, upload
+from s3_connector.connector.uploads import Body, upload
 
 from .common import BucketSettings, object_url, split_key, sse_params
 
@@ -157,7 +157,7 @@ def guess_content_type(key: str) -> str:
 def store_object(
     connection: Any, settings: dict[str, Any], key: str, body: Body, content_type: str
 ) -> dict[str, Any]:
-    """Store `body` (bytes, a stream or a file path, see `transfers.prepare_body`) as
+    """Store `body` (bytes, a stream or a file path, see `uploads.prepare_body`) as
     `settings["bucket"]`/`key` with the settings' metadata, storage class, SSE-C key and
     overwrite rule (false: an atomic conditional create); return the response properties."""
     bucket = settings["bucket"]
@@ -169,7 +169,7 @@ def store_object(
 
     def put(client: Any) -> dict[str, Any]:
         return {
-            **upload(client, body, bucket, key, extra),
+            **upload(client, body, bucket, key, extra, connection.checksum_algorithm),
             "link": object_url(client, bucket, key),
         }
 

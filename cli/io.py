@@ -6,13 +6,13 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
-from typing import Any, TextIO
+from pathlib import Path
+from typing import Any, BinaryIO, TextIO
 
 from s3_connector.connector.documents import Document, inline_content
 from s3_connector.connector.errors import InvalidInput, translate
+from s3_connector.connector.local_paths import write_file, write_under
 from s3_connector.connector.streaming_json import write_json
 
 CHUNK = 1024 * 1024
@@ -90,29 +90,25 @@ class Output:
             self._copy(document, sys.stdout.buffer)
             sys.stdout.buffer.flush()
             return "-"
+
+        def copy(sink: BinaryIO) -> None:
+            self._copy(document, sink)
+
         if self.directory:
-            destination = Path(self.target) / _safe_relative(document)
+            key = str(document.properties.get("key") or document.properties.get("file_name") or "")
+            written = write_under(Path(self.target), key, copy)
         elif self._written_file:
             raise InvalidInput(
                 "names one file but the run produced several documents; give a directory",
                 field="--output",
             )
         else:
-            destination = Path(self.target)
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=destination.parent, prefix=".s3c-")
-        try:
-            with os.fdopen(handle, "wb") as sink:
-                self._copy(document, sink)
-            os.replace(temporary, destination)
-        except BaseException:
-            os.unlink(temporary)
-            raise
+            written = write_file(Path(self.target), copy)
         self._written_file = True
-        return str(destination)
+        return str(written)
 
     @staticmethod
-    def _copy(document: Document, sink) -> None:
+    def _copy(document: Document, sink: BinaryIO) -> None:
         try:
             with document.open() as stream:
                 shutil.copyfileobj(stream, sink, CHUNK)
@@ -122,14 +118,6 @@ class Output:
             raise translate(
                 exc, operation="reading", target=str(document.properties.get("key", ""))
             ) from None
-
-
-def _safe_relative(document: Document) -> PurePosixPath:
-    name = str(document.properties.get("key") or document.properties.get("file_name") or "")
-    parts = [part for part in PurePosixPath(name).parts if part not in ("/", "")]
-    if not parts or any(part == ".." for part in parts):
-        raise InvalidInput(f"key '{name}' cannot be written under a directory", field="--output")
-    return PurePosixPath(*parts)
 
 
 def documents_out(documents: Iterator[Document], output: Output) -> int:

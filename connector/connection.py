@@ -30,6 +30,7 @@ POOL_SIZE = 64
 """HTTP connections per client: the harness runs up to 8 documents at once, each with up to
 8 transfer threads."""
 
+UPLOAD_CHECKSUMS = ("CRC32C", "CRC32", "CRC64NVME", "SHA1", "SHA256", "MD5")
 AUTH_METHODS = ("access_keys", "default_chain", "profile", "assume_role")
 
 
@@ -188,6 +189,17 @@ class ConnectionSchema(Schema):
             group="network",
         ),
     )
+    checksum_algorithm = fields.String(
+        load_default="CRC32C",
+        validate=validate.OneOf(UPLOAD_CHECKSUMS),
+        metadata=describe(
+            "Upload checksum",
+            "Checksum every upload request carries, so S3 refuses a body corrupted on the "
+            "way: CRC32C (the default), CRC32, CRC64NVME, SHA1 or SHA256 as x-amz-checksum "
+            "headers, or MD5 as Content-MD5 for S3-compatible servers that know no other.",
+            group="network",
+        ),
+    )
     retry_mode = fields.String(
         load_default="standard",
         validate=validate.OneOf(("standard", "adaptive")),
@@ -245,6 +257,10 @@ class Connection:
             or os.environ.get("AWS_DEFAULT_REGION")
             or "us-east-1"
         )
+
+    @property
+    def checksum_algorithm(self) -> str:
+        return self.settings["checksum_algorithm"]
 
     @property
     def endpoint_url(self) -> str | None:
@@ -307,13 +323,9 @@ class Connection:
         return boto3.Session(botocore_session=botocore_session)
 
     def client_config(self, region: str, addressing_style: str | None = None) -> Config:
+        """botocore's checksums are off: uploads send the connector's own, and downloads
+        verify them as they stream (`uploads`, `downloads`)."""
         s = self.settings
-        options: dict[str, Any] = {}
-        if self.endpoint_url:
-            options.update(
-                request_checksum_calculation="when_required",
-                response_checksum_validation="when_required",
-            )
         return Config(
             region_name=region,
             signature_version="s3v4",
@@ -322,7 +334,8 @@ class Connection:
             read_timeout=s["read_timeout"],
             retries={"total_max_attempts": s["max_attempts"], "mode": s["retry_mode"]},
             max_pool_connections=POOL_SIZE,
-            **options,
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
         )
 
     def client(

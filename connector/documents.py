@@ -92,6 +92,21 @@ class Document:
 
 
 INLINE_LIMIT = 16 * 1024 * 1024
+READ_CHUNK = 1024 * 1024
+
+
+def read_up_to(stream: BinaryIO, limit: int) -> bytes:
+    """Up to `limit` + 1 bytes of `stream`: reads until its end or past the limit, so a
+    verified stream is checked whenever its content fits."""
+    chunks: list[bytes] = []
+    total = 0
+    while total <= limit:
+        chunk = stream.read(min(READ_CHUNK, limit + 1 - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
 _TEXT_TYPES = (
     "text/",
     "application/xml",
@@ -112,7 +127,7 @@ def inline_content(document: Document, limit: int = INLINE_LIMIT) -> dict[str, A
     from .errors import InvalidInput
 
     with document.open() as stream:
-        data = stream.read(limit + 1)
+        data = read_up_to(stream, limit)
     if len(data) > limit:
         raise InvalidInput(
             f"content is over the {limit // (1024 * 1024)} MiB inline limit; "

@@ -1,20 +1,36 @@
-"""The connector's error taxonomy, shared by the harness, the CLI and agents."""
+"""The connector's error taxonomy, shared by the harness, the CLI and agents.
+
+Each kind declares its exit code once; `translate` maps every boto3, botocore, urllib3,
+s3transfer and socket failure to a kind, so a network or server fault is never "unexpected".
+"""
 
 from __future__ import annotations
 
+import http.client
+import socket
+import ssl
+
 from botocore.exceptions import (
     ClientError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
+    HTTPClientError,
+    IncompleteReadError,
+    InvalidRegionError,
     NoCredentialsError,
+    ParamValidationError,
     PartialCredentialsError,
-    ReadTimeoutError,
 )
+from botocore.exceptions import (
+    ConnectionError as BotocoreConnectionError,
+)
+from urllib3.exceptions import HTTPError as Urllib3HTTPError
+
+from .redaction import redact
 
 
 class ConnectorError(Exception):
-    """Base of every error the connector reports; `exit_code` is the CLI's exit status."""
+    """Base of every error the connector reports; `exit_code` is the CLI's exit status.
+
+    The message is redacted when the error is made, so no secret reaches a log or a caller."""
 
     exit_code = 1
     kind = "error"
@@ -22,7 +38,7 @@ class ConnectorError(Exception):
     def __init__(self, message: str, *, field: str | None = None, request_id: str | None = None):
         self.field = field
         self.request_id = request_id
-        super().__init__(message)
+        super().__init__(redact(str(message)))
 
     @property
     def message(self) -> str:
@@ -44,7 +60,7 @@ class ConnectorError(Exception):
 
 
 class InvalidInput(ConnectorError):
-    """Configuration or input breaks a rule; nothing was written."""
+    """Configuration or input breaks a rule; nothing was written and nothing was sent."""
 
     exit_code = 2
     kind = "invalid_input"
@@ -64,6 +80,12 @@ class AccessDenied(ConnectorError):
     kind = "access_denied"
 
 
+class NoCredentials(AccessDenied):
+    """No credentials were found in the connection or the AWS default chain."""
+
+    kind = "no_credentials"
+
+
 class PreconditionFailed(ConnectorError):
     """A conditional request was refused, e.g. the key exists and overwrite is false."""
 
@@ -71,11 +93,59 @@ class PreconditionFailed(ConnectorError):
     kind = "precondition_failed"
 
 
+class Conflict(ConnectorError):
+    """The object changed while it was read, or a local path is taken by something else."""
+
+    exit_code = 1
+    kind = "conflict"
+
+
 class TransientFailure(ConnectorError):
-    """A network or throttling failure that outlasted the retries."""
+    """A network or server failure that outlasted the retries; trying later may succeed."""
 
     exit_code = 4
     kind = "transient"
+
+
+class Throttled(TransientFailure):
+    """S3 asked to slow down (SlowDown, 503) and the retries ran out."""
+
+    kind = "throttled"
+
+
+class IntegrityError(ConnectorError):
+    """Content failed verification: its size or checksum is not what S3 declared. The bytes
+    were not handed over (no file was left, no ok response was given)."""
+
+    exit_code = 5
+    kind = "integrity"
+
+
+class Cancelled(ConnectorError):
+    """The work was interrupted (Ctrl-C, SIGTERM, a cancelled request); nothing was left
+    half-written."""
+
+    exit_code = 130
+    kind = "cancelled"
+
+
+ERROR_KINDS: dict[str, type[ConnectorError]] = {
+    cls.kind: cls
+    for cls in (
+        ConnectorError,
+        InvalidInput,
+        NotFound,
+        AccessDenied,
+        NoCredentials,
+        PreconditionFailed,
+        Conflict,
+        TransientFailure,
+        Throttled,
+        IntegrityError,
+        Cancelled,
+    )
+}
+"""Every kind with its class; `ERROR_KINDS[kind].exit_code` is the kind's exit code."""
 
 
 _NOT_FOUND = {"NoSuchKey", "NoSuchBucket", "NoSuchVersion", "NoSuchUpload", "404", "NotFound"}
@@ -90,7 +160,9 @@ _DENIED = {
     "AllAccessDisabled",
     "AccountProblem",
 }
-_PRECONDITION = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"}
+_PRECONDITION = {"PreconditionFailed", "412"}
+_CONFLICT = {"ConditionalRequestConflict", "OperationAborted", "409"}
+_INTEGRITY = {"BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch", "InvalidChecksum"}
 _INVALID = {
     "InvalidArgument",
     "InvalidRequest",
@@ -100,19 +172,29 @@ _INVALID = {
     "KeyTooLongError",
     "InvalidStorageClass",
     "MetadataTooLarge",
-    "InvalidDigest",
+    "InvalidPart",
+    "InvalidPartOrder",
+    "EntityTooSmall",
+    "EntityTooLarge",
     "400",
 }
-_TRANSIENT = {
+_THROTTLED = {
     "SlowDown",
     "Throttling",
     "ThrottlingException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "429",
+}
+_TRANSIENT = {
     "RequestTimeout",
     "RequestTimeTooSkewed",
     "InternalError",
     "ServiceUnavailable",
     "503",
     "500",
+    "502",
+    "504",
 }
 
 
@@ -125,32 +207,64 @@ def from_client_error(exc: ClientError, *, operation: str, target: str) -> Conne
     request_id = meta.get("RequestId") or meta.get("HTTPHeaders", {}).get("x-amz-request-id")
     detail = error.get("Message") or ""
     text = f"{operation} {target} failed: {code}" + (f" ({detail})" if detail else "")
+    return kind_of_code(code, status)(text, request_id=request_id)
+
+
+def kind_of_code(code: str, status: int | None) -> type[ConnectorError]:
+    """The error class of an S3 error code and HTTP status."""
     if code in _NOT_FOUND:
-        cls = NotFound
-    elif code in _DENIED:
-        cls = AccessDenied
-    elif code in _PRECONDITION:
-        cls = PreconditionFailed
-    elif code in _TRANSIENT or (status and status >= 500):
-        cls = TransientFailure
-    elif code in _INVALID or (status and 400 <= status < 500):
-        cls = InvalidInput
-    else:
-        cls = ConnectorError
-    return cls(text, request_id=request_id)
+        return NotFound
+    if code in _DENIED:
+        return AccessDenied
+    if code in _PRECONDITION:
+        return PreconditionFailed
+    if code in _CONFLICT:
+        return Conflict
+    if code in _INTEGRITY:
+        return IntegrityError
+    if code in _THROTTLED or status == 429:
+        return Throttled
+    if code in _TRANSIENT or (status and status >= 500):
+        return TransientFailure
+    if code in _INVALID or (status and 400 <= status < 500):
+        return InvalidInput
+    return ConnectorError
+
+
+NETWORK_ERRORS = (
+    HTTPClientError,
+    BotocoreConnectionError,
+    IncompleteReadError,
+    Urllib3HTTPError,
+    http.client.HTTPException,
+    ConnectionError,
+    TimeoutError,
+    socket.timeout,
+    ssl.SSLError,
+)
+"""Failures of the network or of a response in flight: transient once retries are spent."""
 
 
 def translate(exc: BaseException, *, operation: str, target: str) -> ConnectorError:
-    """Map any exception raised by boto3 to a ConnectorError (ConnectorErrors pass through)."""
+    """Map any exception raised while talking to S3 to a ConnectorError (ConnectorErrors pass
+    through). Wrappers such as s3transfer's S3UploadFailedError are unwrapped to their cause."""
     if isinstance(exc, ConnectorError):
         return exc
     if isinstance(exc, ClientError):
         return from_client_error(exc, operation=operation, target=target)
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
-        return AccessDenied(f"{operation} {target} failed: {exc}")
-    if isinstance(
-        exc,
-        EndpointConnectionError | ConnectTimeoutError | ReadTimeoutError | ConnectionClosedError,
-    ):
-        return TransientFailure(f"{operation} {target} failed after retries: {exc}")
+        return NoCredentials(f"{operation} {target} failed: no credentials found ({exc})")
+    if isinstance(exc, InvalidRegionError):
+        return InvalidInput(str(exc), field="region")
+    if isinstance(exc, ParamValidationError):
+        return InvalidInput(f"{operation} {target}: {exc}")
+    if isinstance(exc, NETWORK_ERRORS):
+        return TransientFailure(
+            f"{operation} {target} failed after retries: {type(exc).__name__}: {exc}"
+        )
+    cause = exc.__cause__ or exc.__context__
+    if cause is not None and cause is not exc:
+        translated = translate(cause, operation=operation, target=target)
+        if type(translated) is not ConnectorError:
+            return translated
     return ConnectorError(f"{operation} {target} failed: {type(exc).__name__}: {exc}")

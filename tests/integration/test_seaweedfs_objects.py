@@ -11,7 +11,7 @@ from s3_connector.connector.documents import Document
 from s3_connector.connector.errors import AccessDenied, InvalidInput, PreconditionFailed
 from s3_connector.connector.harness import Harness
 from s3_connector.connector.streaming_json import materialize
-from s3_connector.connector.transfers import PART_SIZE
+from s3_connector.connector.uploads import PART_SIZE
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from support import answer, new_sse_c_key
 from s3_connector.connector.documents import Document, inline_content
 from s3_connector.connector.errors import InvalidInput, NotFound, PreconditionFailed
 from s3_connector.connector.harness import Harness
-from s3_connector.connector.transfers import PART_SIZE
+from s3_connector.connector.uploads import PART_SIZE
 
 
 class OneShotStream(io.RawIOBase):

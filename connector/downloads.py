@@ -1,0 +1,267 @@
+"""Verified, resumable object reads: the content of a GetObject as a stream that checks its
+size and checksum and resumes where a broken body stopped.
+
+A body that breaks mid-stream is resumed with a ranged GetObject from the byte reached,
+pinned to the first response's ETag (`If-Match`) and version, so a changed object is never
+spliced. The stream raises `IntegrityError` at its end when the bytes are not the ones S3
+declared, so a caller that reads to the end never takes wrong content for right.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .errors import (
+    NETWORK_ERRORS,
+    Conflict,
+    ConnectorError,
+    IntegrityError,
+    PreconditionFailed,
+    TransientFailure,
+)
+from .integrity import Expected, expected_digest
+
+_CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
+_BACKOFF_BASE = 0.05
+_BACKOFF_MAX = 2.0
+
+
+class ObjectReader(io.RawIOBase):
+    """The content of one GetObject response, verified and resumable (see the module).
+
+    `refetch(first, last)` sends the ranged, ETag-pinned GetObject for bytes first..last
+    (inclusive) and returns its response. `attempts` is how many breaks in a row, without a
+    byte of progress between them, are resumed before the read fails as transient."""
+
+    def __init__(
+        self,
+        response: dict[str, Any],
+        *,
+        refetch: Callable[[int, int], dict[str, Any]],
+        expected: Expected | None,
+        attempts: int,
+        target: str,
+    ):
+        super().__init__()
+        self._body = response["Body"]
+        self._refetch = refetch
+        self._target = target
+        self._attempts = max(1, attempts)
+        self._first, self._last = _byte_span(response)
+        self._size = self._last - self._first + 1
+        self._read = 0
+        self._digest = expected.digest() if expected is not None else None
+        self._verified = False
+        self.resumes = 0
+        self.etag = response.get("ETag")
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    @property
+    def verification(self) -> str:
+        """How the content is checked: the digest's method, or `size` alone."""
+        return self._digest.expected.method if self._digest is not None else "size"
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        if self._read >= self._size:
+            self._finish()
+            return 0
+        failures = 0
+        while True:
+            wanted = min(len(view), self._size - self._read)
+            try:
+                chunk = self._body.read(wanted)
+            except NETWORK_ERRORS as exc:
+                chunk = None
+                failure: BaseException | None = exc
+            else:
+                failure = None
+            if chunk:
+                count = len(chunk)
+                view[:count] = chunk
+                self._read += count
+                if self._digest is not None:
+                    self._digest.update(view[:count])
+                if self._read >= self._size:
+                    self._finish()
+                return count
+            failures += 1
+            if failures > self._attempts:
+                raise TransientFailure(
+                    f"GetObject {self._target}: the body broke off at byte {self._read} of "
+                    f"{self._size} and {self._attempts} resumes failed"
+                    + (f" ({type(failure).__name__}: {failure})" if failure else "")
+                )
+            self._resume(failures)
+
+    def _resume(self, failures: int) -> None:
+        """Open the rest of the content from the byte reached."""
+        self._close_body()
+        if failures > 1:
+            time.sleep(min(_BACKOFF_MAX, _BACKOFF_BASE * 2 ** (failures - 2)))
+        self.resumes += 1
+        try:
+            response = self._refetch(self._first + self._read, self._last)
+        except PreconditionFailed as exc:
+            raise Conflict(
+                f"GetObject {self._target}: the object changed while it was read "
+                f"(at byte {self._read} of {self._size}); nothing was handed over",
+                request_id=exc.request_id,
+            ) from None
+        except ConnectorError as exc:
+            if isinstance(exc, TransientFailure):
+                self._body = _Empty()
+                return
+            raise
+        except NETWORK_ERRORS:
+            self._body = _Empty()
+            return
+        first, last = _byte_span(response)
+        if first != self._first + self._read or last != self._last:
+            raise IntegrityError(
+                f"GetObject {self._target}: resuming at byte {self._first + self._read} "
+                f"returned bytes {first}-{last}"
+            )
+        self._body = response["Body"]
+
+    def _finish(self) -> None:
+        """Check the digest once the last declared byte is read; a longer body is refused."""
+        if self._verified:
+            return
+        try:
+            extra = self._body.read(1)
+        except NETWORK_ERRORS:
+            extra = b""
+        if extra:
+            raise IntegrityError(
+                f"GetObject {self._target}: the body is longer than the {self._size} bytes "
+                "S3 declared"
+            )
+        if self._digest is not None and not self._digest.matches():
+            expected = self._digest.expected
+            raise IntegrityError(
+                f"GetObject {self._target}: the {expected.method} of the content read is "
+                f"{self._digest.value()}, S3 declared {expected.value}"
+            )
+        self._verified = True
+
+    def _close_body(self) -> None:
+        with contextlib.suppress(Exception):
+            self._body.close()
+
+    def close(self) -> None:
+        if not self.closed:
+            self._close_body()
+        super().close()
+
+
+class _Empty:
+    """A body that has broken off: reads nothing, so the reader resumes again."""
+
+    def read(self, _amount: int = -1) -> bytes:
+        return b""
+
+    def close(self) -> None:
+        pass
+
+
+def _byte_span(response: dict[str, Any]) -> tuple[int, int]:
+    """The first and last byte (absolute, inclusive) a GetObject response carries."""
+    content_range = response.get("ContentRange")
+    if content_range:
+        match = _CONTENT_RANGE.match(content_range)
+        if match:
+            return int(match[1]), int(match[2])
+    length = response.get("ContentLength")
+    if length is None:
+        raise IntegrityError("GetObject: the response declares no Content-Length")
+    return 0, int(length) - 1
+
+
+def open_verified(
+    connection: Any,
+    bucket: str,
+    region: str,
+    request: dict[str, Any],
+    response: dict[str, Any],
+    *,
+    target: str,
+) -> ObjectReader:
+    """The verified, resumable stream of a GetObject `response` to `request` (made in
+    `region`). A whole-object read is checked against the strongest digest S3 declared; a
+    ranged read against its declared size."""
+    resume_request = {
+        name: value for name, value in request.items() if name not in ("Range", "PartNumber")
+    }
+    resume_request["IfMatch"] = response.get("ETag")
+    if response.get("VersionId") and response.get("VersionId") != "null":
+        resume_request["VersionId"] = response["VersionId"]
+
+    def call(operation: Callable[[Any], Any], name: str) -> Any:
+        result, _ = connection.regions.call(bucket, region, operation, name=name, target=target)
+        return result
+
+    def refetch(first: int, last: int) -> dict[str, Any]:
+        ranged = {**resume_request, "Range": f"bytes={first}-{last}"}
+        return call(lambda client: client.get_object(**ranged), "GetObject")
+
+    def part_sizes() -> list[int] | None:
+        return object_part_sizes(call, bucket, request)
+
+    expected = None
+    if not request.get("Range") and not request.get("PartNumber"):
+        expected = expected_digest(response, part_sizes)
+    return ObjectReader(
+        response,
+        refetch=refetch,
+        expected=expected,
+        attempts=connection.settings["max_attempts"],
+        target=target,
+    )
+
+
+def object_part_sizes(
+    call: Callable[[Callable[[Any], Any], str], Any], bucket: str, request: dict[str, Any]
+) -> list[int] | None:
+    """The sizes of a multipart object's parts (GetObjectAttributes), or None when the server
+    does not tell them."""
+    attributes = {
+        name: request[name]
+        for name in ("Key", "VersionId", "SSECustomerAlgorithm", "SSECustomerKey")
+        if request.get(name)
+    }
+    if request.get("SSECustomerKeyMD5"):
+        attributes["SSECustomerKeyMD5"] = request["SSECustomerKeyMD5"]
+    sizes: list[int] = []
+    marker = 0
+    while True:
+        try:
+            response = call(
+                lambda client, marker=marker: client.get_object_attributes(
+                    Bucket=bucket,
+                    ObjectAttributes=["ObjectParts"],
+                    MaxParts=1000,
+                    PartNumberMarker=marker,
+                    **attributes,
+                ),
+                "GetObjectAttributes",
+            )
+        except ConnectorError:
+            return None
+        parts = response.get("ObjectParts") or {}
+        sizes += [part["Size"] for part in parts.get("Parts") or [] if "Size" in part]
+        if not parts.get("IsTruncated"):
+            break
+        marker = parts.get("NextPartNumberMarker") or 0
+    return sizes or None

@@ -1,0 +1,5 @@
+"""Placeholder until the redaction layer lands."""
+
+
+def redact(text: str) -> str:
+    return text
