@@ -107,6 +107,8 @@ def read_up_to(stream: BinaryIO, limit: int) -> bytes:
         chunks.append(chunk)
         total += len(chunk)
     return b"".join(chunks)
+
+
 _TEXT_TYPES = (
     "text/",
     "application/xml",
