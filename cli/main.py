@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 
 import click
 
-from s3_connector.connector.errors import ConnectorError
+from s3_connector.connector import cancellation
+from s3_connector.connector.errors import ERROR_KINDS, ConnectorError
 
 from .descriptors_command import descriptors
 from .local_command import local
@@ -76,8 +78,7 @@ def connection_test(connection_file: str | None, bucket: str | None) -> None:
     result = load_connection(connection_file).test(bucket)
     click.echo(json.dumps(result))
     if not result["ok"]:
-        codes = {"not_found": 3, "access_denied": 3, "transient": 4, "invalid_input": 2}
-        sys.exit(codes.get(result["error"], EXIT_UNEXPECTED))
+        sys.exit(ERROR_KINDS.get(result["error"], ConnectorError).exit_code)
 
 
 cli.add_command(descriptors)
@@ -88,6 +89,15 @@ cli.add_command(policy)
 cli.add_command(serve)
 
 
+def _interrupt(signum: int, _frame: object) -> None:
+    """Ctrl-C and SIGTERM: transfers stop at their next part and clean up (multipart uploads
+    are aborted, temporary files removed); the command then exits 130."""
+    cancellation.cancel()
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Console entry point of `s3c`."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _interrupt)
     cli.main(prog_name="s3c")

@@ -94,7 +94,8 @@ def write_file(destination: Path, copy: Copy) -> Path:
 
 
 def _enter(parent_fd: int, name: str, key: str) -> int:
-    """The directory `name` in `parent_fd` (made if missing); the parent is closed."""
+    """The directory `name` in `parent_fd` (made if missing); the parent is closed once the
+    child is open."""
     with contextlib.suppress(FileExistsError):
         os.mkdir(name, dir_fd=parent_fd)
     try:
@@ -105,8 +106,7 @@ def _enter(parent_fd: int, name: str, key: str) -> int:
             f"the way: {exc.strerror})",
             field="key",
         ) from None
-    finally:
-        os.close(parent_fd)
+    os.close(parent_fd)
     return child
 
 

@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any, BinaryIO
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -131,9 +131,6 @@ class MultipartUpload:
     extra: dict[str, Any]
     algorithm: str
     upload_id: str | None = None
-    _create_retried: bool = False
-    _created_at: datetime | None = None
-    _own_id: str | None = None
     _parts: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     def run(self, stream: BinaryIO, size: int | None) -> dict[str, Any]:
@@ -147,8 +144,6 @@ class MultipartUpload:
             if isinstance(exc, ClientError | BotoCoreError):
                 raise translate(exc, operation="multipart upload", target=target) from None
             raise
-        finally:
-            self._abort_twins()
         return {
             "etag": etag(response.get("ETag")),
             "version_id": response.get("VersionId"),
@@ -163,10 +158,9 @@ class MultipartUpload:
         if self.algorithm in FULL_OBJECT_ALGORITHMS:
             request["ChecksumType"] = "FULL_OBJECT"
         response = self.client.create_multipart_upload(**request)
-        self.upload_id = self._own_id = response["UploadId"]
-        self._created_at = datetime.now(UTC)
-        retries = response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
-        self._create_retried = retries > 0
+        self.upload_id = response["UploadId"]
+        if response.get("ResponseMetadata", {}).get("RetryAttempts", 0):
+            self._abort_twins()
 
     def _chunks(self, stream: BinaryIO, part_size: int) -> Iterator[bytes]:
         while True:
@@ -278,21 +272,18 @@ class MultipartUpload:
 
     def _abort_twins(self) -> None:
         """After a retried CreateMultipartUpload, abort the uploads of this key that the
-        lost first attempts started (started within minutes of this one, not this one)."""
-        if not self._create_retried or self._created_at is None:
-            return
+        lost earlier attempts started: those S3 says began within minutes of this one."""
         try:
             listing = self.client.list_multipart_uploads(Bucket=self.bucket, Prefix=self.key)
         except (ClientError, BotoCoreError):
             return
-        for item in listing.get("Uploads", []):
+        uploads = [item for item in listing.get("Uploads", []) if item.get("Key") == self.key]
+        mine = next((item for item in uploads if item["UploadId"] == self.upload_id), None)
+        if mine is None or mine.get("Initiated") is None:
+            return
+        for item in uploads:
             started = item.get("Initiated")
-            if (
-                item.get("Key") != self.key
-                or item["UploadId"] == self._own_id
-                or started is None
-                or abs(started - self._created_at) > _ORPHAN_WINDOW
-            ):
+            if item is mine or started is None or abs(started - mine["Initiated"]) > _ORPHAN_WINDOW:
                 continue
             twin = MultipartUpload(self.client, self.bucket, self.key, {}, self.algorithm)
             twin.upload_id = item["UploadId"]
