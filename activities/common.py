@@ -18,11 +18,10 @@ from s3_connector.connector.fields import (
     SseCustomerKeyField,
     describe,
 )
+from s3_connector.connector.integrity import CHECKSUM_ALGORITHMS
 from s3_connector.connector.uploads import etag
 
-__all__ = ["etag"]
-
-CHECKSUM_ALGORITHMS = ("CRC64NVME", "CRC32C", "CRC32", "SHA256", "SHA1")
+__all__ = ["CHECKSUM_ALGORITHMS", "etag"]
 
 
 class BucketSettings(Schema):

@@ -7,9 +7,15 @@ from collections.abc import Iterator
 from typing import Any
 
 from s3_connector.connector.documents import Document
-from s3_connector.connector.errors import ConnectorError, InvalidInput, PreconditionFailed
+from s3_connector.connector.errors import (
+    ConnectorError,
+    IntegrityError,
+    InvalidInput,
+    PreconditionFailed,
+)
+from s3_connector.connector.integrity import plain_etag
 
-from .common import CHECKSUM_ALGORITHMS, etag, head_object
+from .common import CHECKSUM_ALGORITHMS, head_object
 from .copying import (
     COPY_PERMISSIONS,
     COPY_PROPERTIES,
@@ -149,14 +155,14 @@ def verify(connection: Any, source: Source, target: Destination, copied: Copied)
     )
     size = head.get("ContentLength")
     if size != source.size:
-        raise ConnectorError(
+        raise IntegrityError(
             f"the copy {target.target} has {size} bytes, the source {source.target} {source.size}"
         )
     checksums = _full_object_checksums(source.head), _full_object_checksums(head)
     for algorithm in CHECKSUM_ALGORITHMS:
         if algorithm in checksums[0] and algorithm in checksums[1]:
             if checksums[0][algorithm] != checksums[1][algorithm]:
-                raise ConnectorError(
+                raise IntegrityError(
                     f"the {algorithm} checksum of the copy {target.target} differs from the "
                     f"source's"
                 )
@@ -164,7 +170,7 @@ def verify(connection: Any, source: Source, target: Destination, copied: Copied)
     etags = _plain_etag(source.head), _plain_etag(head)
     if etags[0] and etags[1]:
         if etags[0] != etags[1]:
-            raise ConnectorError(
+            raise IntegrityError(
                 f"the ETag of the copy {target.target} ({etags[1]}) differs from the "
                 f"source's ({etags[0]})"
             )
@@ -188,7 +194,7 @@ def verify(connection: Any, source: Source, target: Destination, copied: Copied)
         if_match=None if copied.version_id else head.get("ETag"),
     )
     if source_digest != copy_digest:
-        raise ConnectorError(f"the SHA-256 of the copy {target.target} differs from the source's")
+        raise IntegrityError(f"the SHA-256 of the copy {target.target} differs from the source's")
     return {"method": "sha256", "algorithm": None, "size": size}
 
 
@@ -205,15 +211,9 @@ def _full_object_checksums(head: dict[str, Any]) -> dict[str, str]:
 
 
 def _plain_etag(head: dict[str, Any]) -> str | None:
-    """The ETag, when it is the MD5 of the content: not of a multipart object, an SSE-C or
-    an SSE-KMS object."""
-    value = etag(head.get("ETag"))
-    encrypted = head.get("SSECustomerAlgorithm") or str(
-        head.get("ServerSideEncryption") or ""
-    ).startswith("aws:kms")
-    if not value or "-" in value or encrypted:
-        return None
-    return value
+    """The ETag, when it is the MD5 of the whole content (not of parts)."""
+    value = plain_etag(head)
+    return value if value and "-" not in value else None
 
 
 def _sha256(

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .errors import translate
+from .errors import TransientFailure, translate
 
 if TYPE_CHECKING:
     from .connection import Connection
@@ -45,20 +45,25 @@ class RegionResolver:
             self.remember(redirect["bucket"], region)
 
     def _detect(self, bucket: str) -> str:
+        """A network or server failure is raised, never cached as a guess."""
         client = self._connection.client()
         try:
             response = client.head_bucket(Bucket=bucket)
             headers = response["ResponseMetadata"].get("HTTPHeaders", {})
         except ClientError as exc:
+            _raise_if_transient(exc, "HeadBucket", bucket)
             headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
-        except BotoCoreError:
-            headers = {}
+        except BotoCoreError as exc:
+            raise translate(exc, operation="HeadBucket", target=bucket) from None
         if headers.get("x-amz-bucket-region"):
             return headers["x-amz-bucket-region"]
         try:
             location = client.get_bucket_location(Bucket=bucket).get("LocationConstraint")
-        except (ClientError, BotoCoreError):
+        except ClientError as exc:
+            _raise_if_transient(exc, "GetBucketLocation", bucket)
             location = None
+        except BotoCoreError as exc:
+            raise translate(exc, operation="GetBucketLocation", target=bucket) from None
         if location == "EU":
             return "eu-west-1"
         return location or self._connection.default_region
@@ -82,3 +87,9 @@ class RegionResolver:
         except (ClientError, BotoCoreError) as exc:
             raise translate(exc, operation=name, target=target) from None
         return result, override or self._regions.get(bucket, region)
+
+
+def _raise_if_transient(exc: ClientError, operation: str, bucket: str) -> None:
+    error = translate(exc, operation=operation, target=bucket)
+    if isinstance(error, TransientFailure):
+        raise error from None
