@@ -11,7 +11,7 @@ import sys
 import click
 
 from s3_connector.connector import cancellation
-from s3_connector.connector.errors import ERROR_KINDS, ConnectorError
+from s3_connector.connector.errors import ERROR_KINDS, ConnectorError, translate
 
 from .descriptors_command import descriptors
 from .local_command import local
@@ -50,8 +50,12 @@ class S3cGroup(click.Group):
         except Exception as exc:
             if os.environ.get("S3C_DEBUG"):
                 raise
-            click.echo(f"error: unexpected {type(exc).__name__}: {exc}", err=True)
-            code = EXIT_UNEXPECTED
+            error = translate(exc, operation="s3c", target="request")
+            if type(error) is ConnectorError:
+                click.echo(f"error: unexpected {type(exc).__name__}: {exc}", err=True)
+            else:
+                click.echo(f"error: {error}", err=True)
+            code = error.exit_code
         code = code if isinstance(code, int) else 0
         if standalone_mode:
             sys.exit(code)
