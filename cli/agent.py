@@ -29,7 +29,7 @@ from typing import Any, BinaryIO, TextIO
 from s3_connector.connector.catalog import Catalog
 from s3_connector.connector.connection import Connection
 from s3_connector.connector.documents import Document, inline_content
-from s3_connector.connector.errors import ConnectorError, InvalidInput
+from s3_connector.connector.errors import ConnectorError, InvalidInput, translate
 from s3_connector.connector.harness import Harness
 from s3_connector.connector.streaming_json import write_json
 
@@ -342,8 +342,10 @@ class Agent:
             except Exception as exc:
                 if os.environ.get("S3C_DEBUG"):
                     traceback.print_exc(file=self.log)
-                message = f"unexpected {type(exc).__name__}: {_one_line(exc)}"
-                self._fail(request_id, produced[0], started, ConnectorError(message), secrets)
+                error = translate(exc, operation="request", target=_compact(request_id))
+                if type(error) is ConnectorError:
+                    error = ConnectorError(f"unexpected {type(exc).__name__}: {_one_line(exc)}")
+                self._fail(request_id, produced[0], started, error, secrets)
         except BrokenPipeError as exc:
             self._broken = exc
         finally:
