@@ -85,6 +85,7 @@ def reader(first_response: dict, expected: Expected | None, refetch=None, attemp
         ("SHA1", base64.b64encode(hashlib.sha1(DATA).digest()).decode()),
         ("MD5", hashlib.md5(DATA).hexdigest()),
     ],
+    ids=["CRC32", "CRC32C", "CRC64NVME", "SHA256", "SHA1", "MD5"],
 )
 def test_whole_content_digests_verify_and_catch_a_flipped_byte(algorithm, value):
     assert reader(response(DATA), Expected(algorithm, value)).readall() == DATA
