@@ -37,7 +37,7 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
 
 descriptors: $(VENV)/.installed-local
-	$(BIN)/python -m s3_connector.connector.descriptor_builder
+	$(BIN)/python -m s3_connector.sdk.export
 	$(BIN)/python -m s3_connector.connector.field_table README.md
 
 clean:

@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
-from s3_connector.connector.catalog import Catalog
 from s3_connector.connector.connection import Connection
 from s3_connector.connector.documents import Document, inline_content
 from s3_connector.connector.errors import ConnectorError, InvalidInput, translate
 from s3_connector.connector.harness import Harness
+from s3_connector.connector.registry import Registry
 from s3_connector.connector.streaming_json import write_json
 
 from .io import Output
@@ -241,16 +241,16 @@ class Agent:
         default_connection: Callable[[], Connection] = Connection.from_environment,
         *,
         workers: int = 1,
-        catalog: Catalog | None = None,
+        registry: Registry | None = None,
         log: TextIO | None = None,
         secrets: Iterable[str] = (),
     ):
         self.out = out
         self.log = log if log is not None else sys.stderr
         self.workers = max(1, workers)
-        self.catalog = catalog or Catalog.installed()
+        self.registry = registry or Registry.installed()
         self.connections = ConnectionCache(default_connection)
-        self.secret_fields = _secret_field_names(self.catalog)
+        self.secret_fields = _secret_field_names(self.registry)
         self.static_secrets = {s for s in secrets if s and len(s) >= MIN_SECRET_LENGTH}
         self._write_lock = threading.Lock()
         self._broken: BaseException | None = None
@@ -366,7 +366,7 @@ class Agent:
         connection = self.connections.get(request.connection)
         documents = request.documents
         single = documents is None or len(documents) <= 1
-        harness = Harness(connection, self.catalog, 1 if single else DOCUMENT_CONCURRENCY)
+        harness = Harness(connection, self.registry, 1 if single else DOCUMENT_CONCURRENCY)
         prepared = harness.prepare(request.activity, request.config)
         output = Output(os.path.join(request.output_dir, "")) if request.output_dir else None
         for document in prepared.run(documents, check_first=True):
@@ -374,10 +374,8 @@ class Agent:
             produced[0] += 1
 
 
-def _secret_field_names(catalog: Catalog) -> frozenset[str]:
-    descriptors = [*catalog.activities.values()]
-    if catalog.connection is not None:
-        descriptors.append(catalog.connection)
+def _secret_field_names(registry: Registry) -> frozenset[str]:
+    descriptors = registry.descriptors().values()
     return frozenset(
         item["name"]
         for descriptor in descriptors

@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 
 import click
 
-from s3_connector.connector.catalog import (
-    Catalog,
+from s3_connector.connector.descriptor_checks import (
     DescriptorError,
+    check_descriptor,
     meta_schema,
-    plugin_descriptor,
-    plugin_entry_points,
-    read_descriptor,
-    shipped_paths,
 )
+from s3_connector.connector.registry import Registry
 
 
 @click.group()
@@ -28,11 +24,11 @@ def descriptors() -> None:
 @descriptors.command("list")
 def list_descriptors() -> None:
     """A table of the activities: id, name, role."""
-    catalog = Catalog.installed()
-    rows = [(d["id"], d["name"], d["role"]) for d in catalog.activities.values()]
-    rows.sort()
-    widths = [max(len(row[i]) for row in [("ID", "NAME", "ROLE"), *rows]) for i in range(3)]
-    for row in [("ID", "NAME", "ROLE"), *rows]:
+    registry = Registry.installed()
+    header = ("ID", "NAME", "ROLE")
+    rows = [(cls.id, cls.name, cls.role) for cls in map(registry.activity_class, registry.ids)]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(3)]
+    for row in [header, *rows]:
         click.echo(
             "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         )
@@ -42,23 +38,23 @@ def list_descriptors() -> None:
 @click.argument("descriptor_id", metavar="ID")
 def show(descriptor_id: str) -> None:
     """Print one descriptor (an activity id, or `connection`)."""
-    catalog = Catalog.installed()
+    registry = Registry.installed()
     if descriptor_id == "connection":
-        descriptor = catalog.connection
+        descriptor = registry.connection
     else:
-        descriptor = catalog.descriptor(descriptor_id)
+        descriptor = registry.descriptor(descriptor_id)
     click.echo(json.dumps(descriptor, indent=2))
 
 
 def bundle() -> dict:
-    catalog = Catalog.installed()
+    registry = Registry.installed()
     return {
         "format": "s3-connector/bundle/v1",
         "connector": "s3-connector",
         "version": version("s3-connector"),
         "meta_schema": meta_schema()["$id"],
-        "connection": catalog.connection,
-        "activities": [catalog.activities[key] for key in sorted(catalog.activities)],
+        "connection": registry.connection,
+        "activities": list(registry.activities.values()),
     }
 
 
@@ -82,28 +78,49 @@ def export(output: str | None) -> None:
 @descriptors.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(dir_okay=False))
 def validate(paths: tuple[str, ...]) -> None:
-    """Check descriptors against the meta-schema and their classes (the shipped ones by
-    default)."""
-    checks: list[tuple[str, Callable[[], dict]]] = [
-        (str(path), lambda path=path: read_descriptor(path))
-        for path in ([Path(p) for p in paths] or shipped_paths())
-    ]
-    if not paths:
-        checks += [
-            (f"plugin {ep.name}", lambda ep=ep: plugin_descriptor(ep))
-            for ep in plugin_entry_points()
-        ]
-    valid: dict[str, dict] = {}
-    for name, check in checks:
+    """Check descriptor files against the meta-schema; without PATHS, check every installed
+    activity's descriptor, and that the exported files in descriptors/ match the classes."""
+    checked, failures = 0, 0
+    for name, load in _checks(paths):
+        checked += 1
         try:
-            valid[name] = check()
+            check_descriptor(load(), name)
         except DescriptorError as exc:
+            failures += 1
             click.echo(f"invalid: {exc}", err=True)
         else:
             click.echo(f"ok: {name}")
-    if len(valid) < len(checks):
-        failures = len(checks) - len(valid)
-        raise DescriptorError(f"{failures} of {len(checks)} descriptors are invalid")
     if not paths:
-        Catalog(list(valid.values()), list(valid))
-    click.echo(f"{len(checks)} descriptors valid")
+        from s3_connector.sdk.export import stale_files
+
+        for problem in stale_files(Registry.shipped()):
+            failures += 1
+            click.echo(f"stale: {problem}; regenerate with `make descriptors`", err=True)
+    if failures:
+        raise DescriptorError(f"{failures} problems in {checked} descriptors")
+    click.echo(f"{checked} descriptors valid")
+
+
+def _checks(paths: tuple[str, ...]):
+    if paths:
+        return [(path, lambda path=path: _read(Path(path))) for path in paths]
+    registry = Registry.installed()
+    return [
+        ("connection", lambda: registry.connection),
+        *(
+            (
+                f"{activity_id} ({registry.origins[activity_id]})",
+                lambda i=activity_id: registry.descriptor(i),
+            )
+            for activity_id in registry.ids
+        ),
+    ]
+
+
+def _read(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise DescriptorError(f"{path}: cannot be read ({exc.strerror})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DescriptorError(f"{path.name}: invalid JSON ({exc})") from None

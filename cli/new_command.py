@@ -14,10 +14,11 @@ from pathlib import Path
 
 import click
 
-from s3_connector.connector.catalog import META_SCHEMA_FILE, Catalog
 from s3_connector.connector.descriptor_builder import activity_descriptor, render
+from s3_connector.connector.descriptor_checks import META_SCHEMA_FILE
 from s3_connector.connector.errors import InvalidInput
 from s3_connector.connector.field_table import render_readme
+from s3_connector.connector.registry import Registry
 
 TEMPLATE = "templates/activity"
 README_MARK = "<!-- s3c new activity adds sections above this line -->"
@@ -64,7 +65,7 @@ def scaffold(name: str, role: str, root: Path) -> list[Path]:
                 f"{root} has no {folder}/ folder; run this in a checkout of the connector",
                 field="--output-dir",
             )
-    if activity_id in Catalog.installed().activities:
+    if activity_id in Registry.installed():
         raise InvalidInput(
             f"activity {activity_id} exists already; nothing was written", field="NAME"
         )
@@ -114,7 +115,7 @@ def _document(readme: Path, section: str, descriptor: dict, cls: type) -> None:
         if path.name != META_SCHEMA_FILE
     }
     checkout[descriptor["id"]] = descriptor
-    readme.write_text(render_readme(text, Catalog(list(checkout.values()))), encoding="utf-8")
+    readme.write_text(render_readme(text, checkout), encoding="utf-8")
 
 
 def _load_class(rendered: Path, names: dict[str, str]) -> type:

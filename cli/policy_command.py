@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from s3_connector.connector.catalog import Catalog
 from s3_connector.connector.policy import PARTITIONS, policy_document, render
+from s3_connector.connector.registry import Registry
 
 
 @click.command()
@@ -60,7 +60,7 @@ def policy(
     """Print the IAM policy document that grants exactly the actions the chosen activities
     declare in their descriptors, on the chosen buckets and prefix."""
     document = policy_document(
-        Catalog.installed(),
+        Registry.installed().activities,
         activities,
         buckets,
         prefix,

@@ -1,14 +1,9 @@
-"""Generates descriptors from code: the marshmallow schemas are their single source of truth.
-
-`python -m s3_connector.connector.descriptor_builder [DIR]` rewrites the shipped descriptors;
-a test fails whenever a committed descriptor differs from what this module generates.
-"""
+"""Builds descriptors from code: an activity class and its marshmallow schema are their single
+source of truth (the registry calls this; `s3_connector.sdk.export` writes the files)."""
 
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 from typing import Any
 
 from apispec import APISpec
@@ -115,29 +110,5 @@ def activity_descriptor(cls: type[Activity]) -> dict[str, Any]:
 
 
 def render(descriptor: dict[str, Any]) -> str:
+    """A descriptor as the exported JSON file holds it."""
     return json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n"
-
-
-def shipped_descriptors() -> dict[str, dict[str, Any]]:
-    """File name to descriptor, for the connection and every shipped activity."""
-    from .catalog import shipped_activity_classes
-
-    generated = {"connection.json": connection_descriptor()}
-    for cls in shipped_activity_classes():
-        generated[f"{cls.id}.json"] = activity_descriptor(cls)
-    return generated
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    from .catalog import DESCRIPTORS_DIR
-
-    target = Path(args[0]) if args else DESCRIPTORS_DIR
-    for file_name, descriptor in shipped_descriptors().items():
-        (target / file_name).write_text(render(descriptor), encoding="utf-8")
-        print(f"wrote {target / file_name}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

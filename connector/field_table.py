@@ -7,16 +7,18 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from marshmallow import Schema, validate
 
-from .catalog import Catalog, resolve_class
 from .fields import BUCKET_NAME_RULE
+from .registry import Registry
 
 _BLOCK = re.compile(r"(<!-- fields: (\w+) -->\n).*?(<!-- /fields -->)", re.S)
 _EXAMPLE = re.compile(r"(<!-- descriptor: (\w+) -->\n```json\n).*?(\n```)", re.S)
@@ -27,7 +29,8 @@ def _schema(descriptor: dict[str, Any]) -> Schema:
         from .connection import ConnectionSchema
 
         return ConnectionSchema()
-    return resolve_class(descriptor["class"]).Settings()
+    module, _, name = descriptor["class"].partition(":")
+    return getattr(importlib.import_module(module), name).Settings()
 
 
 def _pattern_rule(field: Any) -> str:
@@ -83,9 +86,9 @@ def markdown_table(descriptor: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_readme(text: str, catalog: Catalog) -> str:
-    """`text` with every field table regenerated from `catalog`."""
-    descriptors = {"connection": catalog.connection, **catalog.activities}
+def render_readme(text: str, descriptors: Mapping[str, dict]) -> str:
+    """`text` with every field table regenerated from `descriptors` (by id, `connection`
+    included)."""
 
     def table(match: re.Match) -> str:
         return match.group(1) + markdown_table(descriptors[match.group(2)]) + match.group(3)
@@ -99,7 +102,9 @@ def render_readme(text: str, catalog: Catalog) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     path = Path((sys.argv[1:] if argv is None else argv)[0])
-    path.write_text(render_readme(path.read_text(encoding="utf-8"), Catalog.shipped()))
+    path.write_text(
+        render_readme(path.read_text(encoding="utf-8"), Registry.shipped().descriptors())
+    )
     print(f"wrote the field tables of {path}")
     return 0
 

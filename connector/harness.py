@@ -9,10 +9,10 @@ from typing import Any
 
 from . import settings as settings_loader
 from .activity import Activity
-from .catalog import Catalog
 from .connection import Connection
 from .documents import Document
 from .errors import InvalidInput
+from .registry import Registry
 
 NOT_INHERITED_FROM_CONNECTION = frozenset({"region"})
 """The connection's region is the default for region detection, not an override."""
@@ -112,20 +112,21 @@ class PreparedActivity:
 
 
 class Harness:
-    """Loads the catalogue, resolves activity classes, validates configuration, runs them."""
+    """Runs the registry's activities: validates their configuration, then runs them on
+    documents."""
 
     def __init__(
-        self, connection: Connection, catalog: Catalog | None = None, concurrency: int = 8
+        self, connection: Connection, registry: Registry | None = None, concurrency: int = 8
     ):
         self.connection = connection
-        self.catalog = catalog or Catalog.installed()
+        self.registry = registry or Registry.installed()
         self.concurrency = concurrency
 
     def prepare(
         self, activity_id: str, config: Mapping[str, Any] | None = None
     ) -> PreparedActivity:
-        descriptor = self.catalog.descriptor(activity_id)
-        cls = self.catalog.activity_class(activity_id)
+        cls = self.registry.activity_class(activity_id)
+        descriptor = self.registry.descriptor(activity_id)
         return PreparedActivity(cls(self.connection), descriptor, config or {}, self.concurrency)
 
     def run(

@@ -28,10 +28,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from .catalog import Catalog
 from .errors import InvalidInput
 from .fields import BUCKET_NAME_PATTERN, BUCKET_NAME_RULE
 
@@ -65,20 +64,29 @@ _IAM_WILDCARDS = ("*", "?", "${")
 MAX_PREFIX = 1024
 
 
-def chosen_activities(catalog: Catalog, activity_ids: Iterable[str] = ()) -> list[str]:
-    """The activity ids, checked against the catalogue; every activity when none is given."""
+def chosen_activities(
+    descriptors: Mapping[str, dict[str, Any]], activity_ids: Iterable[str] = ()
+) -> list[str]:
+    """The activity ids, checked against `descriptors` (activity descriptors by id); every
+    activity when none is given."""
     ids = list(dict.fromkeys(activity_ids))
     for activity_id in ids:
-        catalog.descriptor(activity_id)
-    return ids or sorted(catalog.activities)
+        if activity_id not in descriptors:
+            known = ", ".join(sorted(descriptors))
+            raise InvalidInput(
+                f"unknown activity '{activity_id}' (known: {known})", field="activity"
+            )
+    return ids or sorted(descriptors)
 
 
-def declared_permissions(catalog: Catalog, activity_ids: Iterable[str]) -> list[dict[str, Any]]:
+def declared_permissions(
+    descriptors: Mapping[str, dict[str, Any]], activity_ids: Iterable[str]
+) -> list[dict[str, Any]]:
     """Every permission the activities declare, with the id of the activity that declares it."""
     return [
         {**permission, "activity": activity_id}
         for activity_id in activity_ids
-        for permission in catalog.descriptor(activity_id).get("permissions", [])
+        for permission in descriptors[activity_id].get("permissions", [])
     ]
 
 
@@ -158,7 +166,7 @@ def _statement(
 
 
 def policy_document(
-    catalog: Catalog,
+    descriptors: Mapping[str, dict[str, Any]],
     activities: Iterable[str] = (),
     buckets: Iterable[str] = (),
     prefix: str | None = None,
@@ -169,18 +177,19 @@ def policy_document(
 ) -> dict[str, Any]:
     """The IAM policy document that lets the activities run on the buckets and prefix.
 
-    activities: ids in the catalogue (every activity when empty); buckets: bucket names (every
+    descriptors: activity descriptors by id (`Registry.activities`); activities: ids among
+    them (every activity when empty); buckets: bucket names (every
     bucket when empty, or with `*`); prefix: a key prefix that object ARNs and listings are
     restricted to; kms_keys: ARNs of the KMS keys of SSE-KMS objects; require_sse_c: deny
     uploads that do not use SSE-C. Raises InvalidInput naming the field on bad input."""
-    ids = chosen_activities(catalog, activities)
+    ids = chosen_activities(descriptors, activities)
     partition = _partition(partition)
     names = _buckets(buckets)
     prefix = _prefix(prefix)
     keys = _kms_keys(kms_keys, partition)
 
     by_resource: dict[str, set[str]] = {"*": set(), "bucket": set(), "object": set()}
-    for permission in declared_permissions(catalog, ids):
+    for permission in declared_permissions(descriptors, ids):
         by_resource[permission["resource"]].add(permission["action"])
     if not any(by_resource.values()):
         raise InvalidInput(

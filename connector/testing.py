@@ -35,14 +35,15 @@ from jsonschema import Draft202012Validator
 
 from . import settings as settings_loader
 from .activity import Activity
-from .catalog import Catalog, check_descriptor
 from .connection import Connection
 from .descriptor_builder import activity_descriptor
+from .descriptor_checks import check_descriptor
 from .documents import Document
 from .errors import ConnectorError, InvalidInput
 from .fields import SseCustomerKeyField
 from .harness import Harness
 from .policy import policy_document
+from .registry import Registry
 from .streaming_json import materialize
 
 MOTO_CONNECTION = {
@@ -132,7 +133,7 @@ class ActivityContract:
         import boto3
 
         documents = self.prepare(boto3.client("s3", region_name="us-east-1"), bucket)
-        harness = Harness(Connection(connection), Catalog([self._descriptor()]))
+        harness = Harness(Connection(connection), Registry([self.activity]))
         prepared = harness.prepare(self.activity.id, config)
         with self._identity(connection):
             return [_properties(document) for document in prepared.run(documents)]
@@ -186,7 +187,7 @@ class ActivityContract:
         enough for the activity to run (on its bucket only)."""
         import boto3
 
-        catalog = Catalog([self._descriptor()])
+        catalog = {self.activity.id: self._descriptor()}
         buckets = [contract_bucket] if self.needs_bucket else []
         document = policy_document(catalog, [self.activity.id], buckets)
         iam = boto3.client("iam", region_name="us-east-1")

@@ -10,7 +10,7 @@ import uuid
 from botocore.awsrequest import AWSResponse
 from jsonschema import Draft202012Validator
 
-from s3_connector.connector.catalog import Catalog
+from s3_connector.connector.registry import Registry
 from s3_connector.connector.testing import ActivityContract
 
 MOTO_SETTINGS = {
@@ -54,7 +54,7 @@ def run_one(harness, activity_id, config, documents=None):
 
 def run_checked(harness, activity_id, config, documents=None):
     """Run an activity; check each response against the activity's response schema."""
-    validator = Draft202012Validator(Catalog.shipped().descriptor(activity_id)["response"])
+    validator = Draft202012Validator(Registry.shipped().descriptor(activity_id)["response"])
     responses = [d.properties for d in harness.run(activity_id, config, documents)]
     for properties in responses:
         validator.validate(properties)

@@ -51,7 +51,7 @@ def test_installed_plugin_is_listed_validated_and_run(
     )
     validated = s3c(plugin_site, "descriptors", "validate", cwd=tmp_path)
     assert validated.returncode == 0, validated.stderr
-    assert "ok: plugin object_checksum" in validated.stdout
+    assert "ok: object_checksum (plugin object_checksum (s3c-plugin-example))" in validated.stdout
     exported = s3c(plugin_site, "descriptors", "export", cwd=tmp_path)
     ids = [activity["id"] for activity in json.loads(exported.stdout)["activities"]]
     assert "object_checksum" in ids and ids == sorted(ids)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from s3_connector.connector.catalog import Catalog
+from s3_connector.connector.registry import Registry
 
 README = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
 BIN = Path(sys.executable).parent
@@ -30,7 +30,7 @@ EXAMPLES = examples()
 
 
 def test_every_activity_has_an_example():
-    assert set(Catalog.shipped().activities) <= set(EXAMPLES)
+    assert set(Registry.shipped().ids) <= set(EXAMPLES)
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,7 @@ def demo_connection(seaweed, tmp_path_factory):
     return path
 
 
-@pytest.mark.parametrize("activity", sorted(Catalog.shipped().activities))
+@pytest.mark.parametrize("activity", Registry.shipped().ids)
 def test_the_readme_example_runs_as_written(activity, demo_connection, tmp_path):
     (tmp_path / "conn.json").write_text(demo_connection.read_text())
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}

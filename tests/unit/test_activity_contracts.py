@@ -14,8 +14,8 @@ from s3_connector.activities.list_prefixes import ListPrefixes
 from s3_connector.activities.move_object import MoveObject
 from s3_connector.activities.purge import Purge
 from s3_connector.activities.put_object import PutObject
-from s3_connector.connector.catalog import Catalog
 from s3_connector.connector.documents import Document
+from s3_connector.connector.registry import Registry
 from s3_connector.connector.testing import ActivityContract
 
 
@@ -75,5 +75,5 @@ def test_every_shipped_activity_is_held_to_the_contract():
     the tests (a scaffolded activity brings its own)."""
     sources = "\n".join(path.read_text() for path in Path(__file__).parents[1].rglob("test_*.py"))
     covered = set(re.findall(r"^    activity = (\w+)$", sources, re.M))
-    classes = {Catalog.shipped().activity_class(i).__name__ for i in Catalog.shipped().activities}
+    classes = {Registry.shipped().activity_class(i).__name__ for i in Registry.shipped().ids}
     assert classes - covered == set()

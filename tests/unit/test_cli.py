@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from support import MOTO_SETTINGS
 
 from s3_connector.cli.main import cli
-from s3_connector.connector.catalog import DESCRIPTORS_DIR, shipped_paths
+from s3_connector.sdk.export import DESCRIPTORS_DIR, exported_paths
 
 
 @pytest.fixture
@@ -281,7 +281,7 @@ def test_descriptors_list_show_export_validate(runner, tmp_path):
     assert invoke(runner, "descriptors", "export", "-o", bundle_file).exit_code == 0
     bundle = json.loads(bundle_file.read_text())
     assert bundle["connection"]["kind"] == "connection"
-    shipped = sorted(path.stem for path in shipped_paths() if path.stem != "connection")
+    shipped = sorted(path.stem for path in exported_paths() if path.stem != "connection")
     assert [a["id"] for a in bundle["activities"]] == shipped
     valid = invoke(runner, "descriptors", "validate")
     assert valid.exit_code == 0 and f"{len(shipped) + 1} descriptors valid" in valid.output

@@ -414,7 +414,7 @@ def test_descriptors_declare_the_contract(harness):
         "destination_key",
     ]
     for activity in ("copy_object", "move_object"):
-        descriptor = harness.catalog.descriptor(activity)
+        descriptor = harness.registry.descriptor(activity)
         fields = {field["name"]: field for field in descriptor["fields"]}
         assert list(fields) == [
             *where,
@@ -430,5 +430,5 @@ def test_descriptors_declare_the_contract(harness):
         dynamic = {name for name, field in fields.items() if field["dynamic"]}
         assert dynamic == set(where)  # the fields that say where the source and the copy are
         assert fields["storage_class"]["enum"] == list(storing.STORAGE_CLASSES)
-    actions = [p["action"] for p in harness.catalog.descriptor("move_object")["permissions"]]
+    actions = [p["action"] for p in harness.registry.descriptor("move_object")["permissions"]]
     assert {"s3:DeleteObject", "s3:AbortMultipartUpload", "s3:PutObject"} <= set(actions)

@@ -6,13 +6,12 @@ import pytest
 from marshmallow import Schema, fields
 
 from s3_connector.connector.activity import TargetActivity
-from s3_connector.connector.catalog import Catalog
 from s3_connector.connector.connection import Connection
-from s3_connector.connector.descriptor_builder import activity_descriptor
 from s3_connector.connector.documents import Document
 from s3_connector.connector.errors import InvalidInput
 from s3_connector.connector.fields import describe
 from s3_connector.connector.harness import Harness
+from s3_connector.connector.registry import Registry
 
 
 class EchoSettings(Schema):
@@ -49,8 +48,10 @@ class ConcurrentEcho(Echo):
 
 @pytest.fixture
 def harness():
-    catalog = Catalog([activity_descriptor(Echo), activity_descriptor(ConcurrentEcho)])
-    return Harness(Connection({"verify_tls": False, "region": "eu-west-1"}), catalog, concurrency=4)
+    registry = Registry([Echo, ConcurrentEcho])
+    return Harness(
+        Connection({"verify_tls": False, "region": "eu-west-1"}), registry, concurrency=4
+    )
 
 
 def test_dynamic_fields_come_from_document_then_config_then_connection(harness):

@@ -26,7 +26,6 @@ from support import unique_bucket
 
 from s3_connector.cli.main import S3cGroup
 from s3_connector.cli.policy_command import policy
-from s3_connector.connector.catalog import Catalog
 from s3_connector.connector.connection import Connection
 from s3_connector.connector.documents import Document
 from s3_connector.connector.errors import AccessDenied, ConnectorError, InvalidInput
@@ -42,6 +41,7 @@ from s3_connector.connector.policy import (
     policy_document,
     render,
 )
+from s3_connector.connector.registry import Registry
 from s3_connector.connector.streaming_json import materialize
 
 KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -60,8 +60,9 @@ def allow(action: str, resource: str, when: Any = None) -> dict[str, Any]:
     return permission
 
 
-FAKE = Catalog(
-    [
+FAKE = {
+    descriptor["id"]: descriptor
+    for descriptor in [
         activity("lister", allow("s3:ListBucket", "bucket"), allow("s3:GetObject", "object", "m")),
         activity("reader", allow("s3:GetObject", "object"), allow("s3:GetObjectVersion", "object")),
         activity("writer", allow("s3:PutObject", "object")),
@@ -70,7 +71,7 @@ FAKE = Catalog(
         activity("account", allow("s3:ListAllMyBuckets", "*")),
         activity("nothing"),
     ]
-)
+}
 
 
 def statements(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -233,7 +234,7 @@ def test_command_prints_exactly_what_put_object_and_get_object_declare():
     result = s3c("--activity", "put_object", "--activity", "get_object", "--bucket", "data-in")
     assert result.exit_code == 0, result.output
     document = json.loads(result.output)
-    catalog = Catalog.installed()
+    catalog = Registry.installed()
     declared = {
         permission["action"]
         for activity_id in ("put_object", "get_object")
@@ -245,7 +246,7 @@ def test_command_prints_exactly_what_put_object_and_get_object_declare():
     assert statement["Resource"] == ["arn:aws:s3:::data-in/*"]
     assert statement["Action"] == sorted(declared)
     assert result.output == render(
-        policy_document(catalog, ["put_object", "get_object"], ["data-in"])
+        policy_document(catalog.activities, ["put_object", "get_object"], ["data-in"])
     )
 
 
@@ -273,7 +274,7 @@ def test_command_passes_every_option_on():
 def test_command_without_options_covers_every_activity_on_every_bucket():
     result = s3c()
     assert result.exit_code == 0, result.output
-    catalog = Catalog.installed()
+    catalog = Registry.installed()
     declared = {
         permission["action"]
         for descriptor in catalog.activities.values()
@@ -381,7 +382,7 @@ class World:
     def run(self, activity_id: str, config: dict[str, Any], *documents: Document) -> list:
         """Run the activity as the IAM user; return the materialized response properties,
         with each response's content (if any) under `_content`."""
-        fields = {field["name"] for field in SHIPPED.descriptor(activity_id)["fields"]}
+        fields = {field["name"] for field in SHIPPED[activity_id]["fields"]}
         if "bucket" in fields:
             config = {"bucket": self.bucket, **config}
         with enable_iam_authentication():
@@ -585,8 +586,8 @@ SCENARIOS = [
     Scenario("move_object", move_object),
     Scenario("move_object", move_object_version),
 ]
-SHIPPED = Catalog.shipped()
-COVERED = sorted({scenario.activity for scenario in SCENARIOS} & set(SHIPPED.activities))
+SHIPPED = Registry.shipped().activities
+COVERED = sorted({scenario.activity for scenario in SCENARIOS} & set(SHIPPED))
 FULL_POLICY = policy_document(SHIPPED, COVERED)
 NOT_EXERCISED_ON_MOTO = {
     "s3:AbortMultipartUpload": "sent only to clean up after a failed multipart upload or copy",

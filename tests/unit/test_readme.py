@@ -4,8 +4,9 @@ import json
 import re
 from pathlib import Path
 
-from s3_connector.connector.catalog import DESCRIPTORS_DIR, Catalog
 from s3_connector.connector.field_table import render_readme
+from s3_connector.connector.registry import Registry
+from s3_connector.sdk.export import DESCRIPTORS_DIR
 
 README = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
 
@@ -16,8 +17,7 @@ def test_readme_opens_with_the_two_commands():
 
 
 def test_every_activity_and_field_is_documented():
-    catalog = Catalog.shipped()
-    for descriptor in [catalog.connection, *catalog.activities.values()]:
+    for descriptor in Registry.shipped().descriptors().values():
         if descriptor["kind"] == "activity":
             assert f"### {descriptor['name']} (`{descriptor['id']}`)" in README
         assert f"<!-- fields: {descriptor['id']} -->" in README, descriptor["id"]
@@ -30,4 +30,6 @@ def test_the_complete_descriptor_example_is_the_shipped_one():
 
 
 def test_field_tables_are_generated_from_the_descriptors():
-    assert render_readme(README, Catalog.shipped()) == README, "run `make descriptors`"
+    assert render_readme(README, Registry.shipped().descriptors()) == README, (
+        "run `make descriptors`"
+    )

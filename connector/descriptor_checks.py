@@ -1,0 +1,65 @@
+"""Checks of a descriptor: the meta-schema (`descriptors/descriptor.schema.json`) and the
+rules a JSON Schema cannot state (groups, conditions and permissions name known fields)."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from .errors import InvalidInput
+
+META_SCHEMA_FILE = "descriptor.schema.json"
+
+
+class DescriptorError(InvalidInput):
+    """A descriptor breaks the meta-schema, or an activity cannot be registered."""
+
+
+@cache
+def meta_schema() -> dict[str, Any]:
+    text = (
+        resources.files("s3_connector.descriptors")
+        .joinpath(META_SCHEMA_FILE)
+        .read_text(encoding="utf-8")
+    )
+    return json.loads(text)
+
+
+def check_descriptor(descriptor: Any, source: str) -> dict[str, Any]:
+    """Validate one descriptor against the meta-schema and the cross-field rules; return it."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import best_match
+
+    validator = Draft202012Validator(
+        meta_schema(), format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
+    error = best_match(validator.iter_errors(descriptor))
+    if error is not None:
+        where = "/".join(str(part) for part in error.absolute_path)
+        raise DescriptorError(f"{source}: {where + ': ' if where else ''}{error.message}")
+    names = [field["name"] for field in descriptor["fields"]]
+    groups = {group["id"] for group in descriptor["groups"]}
+    for field in descriptor["fields"]:
+        if field["group"] not in groups:
+            raise DescriptorError(
+                f"{source}: field {field['name']}: unknown group {field['group']}"
+            )
+        condition = field.get("condition", {})
+        for part in [condition, *condition.get("allMatch", [])]:
+            if "field" in part and part["field"] not in names:
+                raise DescriptorError(
+                    f"{source}: field {field['name']}: condition names unknown field "
+                    f"{part['field']}"
+                )
+    for permission in descriptor.get("permissions", []):
+        condition = permission.get("when", {})
+        named = condition if isinstance(condition, str) else condition.get("field")
+        if named and named not in names:
+            raise DescriptorError(
+                f"{source}: permission {permission['action']}: 'when' names unknown field {named}"
+            )
+    if len(set(names)) != len(names):
+        raise DescriptorError(f"{source}: field names repeat")
+    return descriptor

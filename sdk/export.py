@@ -1,0 +1,65 @@
+"""Exports the registry's descriptors as files (`descriptors/*.json`), and finds exported
+files that no longer match the classes.
+
+`python -m s3_connector.sdk.export [DIR]` rewrites the shipped descriptors; a test and
+`s3c descriptors validate` fail when a committed file differs from what the classes declare.
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from s3_connector.connector.descriptor_builder import render
+from s3_connector.connector.descriptor_checks import META_SCHEMA_FILE
+from s3_connector.connector.registry import Registry
+
+DESCRIPTORS_DIR = Path(str(resources.files("s3_connector.descriptors")))
+
+
+def exported_files(registry: Registry) -> dict[str, dict[str, Any]]:
+    """File name to descriptor: the connection and every activity of `registry`."""
+    return {f"{key}.json": descriptor for key, descriptor in registry.descriptors().items()}
+
+
+def exported_paths(directory: Path | None = None) -> list[Path]:
+    """The exported descriptor files (the shipped ones by default)."""
+    found = (directory or DESCRIPTORS_DIR).glob("*.json")
+    return sorted(p for p in found if p.name != META_SCHEMA_FILE)
+
+
+def stale_files(registry: Registry, directory: Path | None = None) -> list[str]:
+    """What differs between the files in `directory` and the registry: one line each."""
+    expected = exported_files(registry)
+    found = {path.name: path.read_text(encoding="utf-8") for path in exported_paths(directory)}
+    problems = [f"{name} is missing" for name in sorted(set(expected) - set(found))]
+    problems += [f"{name} has no activity" for name in sorted(set(found) - set(expected))]
+    problems += [
+        f"{name} differs from what the classes declare"
+        for name in sorted(set(expected) & set(found))
+        if found[name] != render(expected[name])
+    ]
+    return problems
+
+
+def write(registry: Registry, directory: Path | None = None) -> list[Path]:
+    written = []
+    for name, descriptor in exported_files(registry).items():
+        path = (directory or DESCRIPTORS_DIR) / name
+        path.write_text(render(descriptor), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    directory = Path(args[0]) if args else DESCRIPTORS_DIR
+    for path in write(Registry.shipped(), directory):
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
