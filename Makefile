@@ -38,7 +38,7 @@ format: $(VENV)/.installed-test
 
 descriptors: $(VENV)/.installed-local
 	$(BIN)/python -m s3_connector.sdk.export
-	$(BIN)/python -m s3_connector.connector.field_table README.md
+	$(BIN)/python -m s3_connector.sdk.field_table README.md
 
 clean:
 	rm -rf $(VENV) .demo .bench build *.egg-info .pytest_cache .ruff_cache

@@ -34,7 +34,7 @@ _ALREADY_THERE = ("BucketAlreadyOwnedByYou", "BucketAlreadyExists")
 )
 def local(data_dir: str | None, port: int | None, buckets: tuple[str, ...]) -> None:
     """Start SeaweedFS on 127.0.0.1; print its endpoint and a ready connection JSON."""
-    from s3_connector.connector.local_server import LocalS3Server, LocalServerError
+    from s3_connector.sdk.local_server import LocalS3Server, LocalServerError
 
     for bucket in buckets:
         try:

@@ -17,8 +17,8 @@ import click
 from s3_connector.connector.descriptor_builder import activity_descriptor, render
 from s3_connector.connector.descriptor_checks import META_SCHEMA_FILE
 from s3_connector.connector.errors import InvalidInput
-from s3_connector.connector.field_table import render_readme
 from s3_connector.connector.registry import Registry
+from s3_connector.sdk.field_table import render_readme
 
 TEMPLATE = "templates/activity"
 README_MARK = "<!-- s3c new activity adds sections above this line -->"

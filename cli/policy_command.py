@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from s3_connector.connector.policy import PARTITIONS, policy_document, render
 from s3_connector.connector.registry import Registry
+from s3_connector.sdk.policy import PARTITIONS, policy_document, render
 
 
 @click.command()

@@ -57,7 +57,7 @@ def moto_bucket(moto):
 @pytest.fixture(scope="session")
 def seaweed(tmp_path_factory):
     """One SeaweedFS server for the whole session, on free loopback ports."""
-    from s3_connector.connector.local_server import LocalS3Server
+    from s3_connector.sdk.local_server import LocalS3Server
 
     server = LocalS3Server(tmp_path_factory.mktemp("seaweedfs"))
     server.start()

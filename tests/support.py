@@ -11,7 +11,7 @@ from botocore.awsrequest import AWSResponse
 from jsonschema import Draft202012Validator
 
 from s3_connector.connector.registry import Registry
-from s3_connector.connector.testing import ActivityContract
+from s3_connector.sdk.testing import ActivityContract
 
 MOTO_SETTINGS = {
     "auth": "access_keys",

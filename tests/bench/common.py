@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from s3_connector.connector.local_server import LocalS3Server
+from s3_connector.sdk.local_server import LocalS3Server
 
 REPO = Path(__file__).resolve().parents[2]
 S3C = Path(sys.executable).parent / "s3c"

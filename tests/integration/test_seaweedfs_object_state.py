@@ -10,7 +10,7 @@ from support import new_sse_c_key, one_checked
 from s3_connector.connector.connection import Connection
 from s3_connector.connector.errors import InvalidInput, NotFound
 from s3_connector.connector.harness import Harness
-from s3_connector.connector.local_server import LocalS3Server
+from s3_connector.sdk.local_server import LocalS3Server
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from s3_connector.activities.purge import Purge
 from s3_connector.activities.put_object import PutObject
 from s3_connector.connector.documents import Document
 from s3_connector.connector.registry import Registry
-from s3_connector.connector.testing import ActivityContract
+from s3_connector.sdk.testing import ActivityContract
 
 
 class TestPutObject(ActivityContract):

@@ -20,7 +20,7 @@ from s3_connector.connector.connection import Connection
 from s3_connector.connector.documents import INLINE_LIMIT, Document
 from s3_connector.connector.errors import InvalidInput, NotFound, PreconditionFailed
 from s3_connector.connector.harness import Harness
-from s3_connector.connector.testing import MOTO_CONNECTION, ActivityContract
+from s3_connector.sdk.testing import MOTO_CONNECTION, ActivityContract
 
 
 @pytest.fixture

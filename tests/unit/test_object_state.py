@@ -15,7 +15,7 @@ from s3_connector.cli.main import cli
 from s3_connector.connector.documents import Document
 from s3_connector.connector.errors import InvalidInput, NotFound, TransientFailure
 from s3_connector.connector.harness import Harness
-from s3_connector.connector.testing import ActivityContract
+from s3_connector.sdk.testing import ActivityContract
 
 SSE_C_KEY = new_sse_c_key()
 

@@ -30,7 +30,9 @@ from s3_connector.connector.connection import Connection
 from s3_connector.connector.documents import Document
 from s3_connector.connector.errors import AccessDenied, ConnectorError, InvalidInput
 from s3_connector.connector.harness import Harness
-from s3_connector.connector.policy import (
+from s3_connector.connector.registry import Registry
+from s3_connector.connector.streaming_json import materialize
+from s3_connector.sdk.policy import (
     SID_ACCOUNT,
     SID_BUCKETS,
     SID_KMS,
@@ -41,8 +43,6 @@ from s3_connector.connector.policy import (
     policy_document,
     render,
 )
-from s3_connector.connector.registry import Registry
-from s3_connector.connector.streaming_json import materialize
 
 KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 OTHER_KMS_KEY = "arn:aws:kms:eu-west-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab"

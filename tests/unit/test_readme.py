@@ -4,9 +4,9 @@ import json
 import re
 from pathlib import Path
 
-from s3_connector.connector.field_table import render_readme
 from s3_connector.connector.registry import Registry
 from s3_connector.sdk.export import DESCRIPTORS_DIR
+from s3_connector.sdk.field_table import render_readme
 
 README = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
 

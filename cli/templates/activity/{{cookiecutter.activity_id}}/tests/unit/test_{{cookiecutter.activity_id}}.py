@@ -4,7 +4,7 @@ import boto3
 
 from s3_connector.activities.{{ cookiecutter.activity_id }} import {{ cookiecutter.class_name }}
 from s3_connector.connector.harness import Harness
-from s3_connector.connector.testing import ActivityContract
+from s3_connector.sdk.testing import ActivityContract
 
 KEY = "scaffold/hello.txt"
 

@@ -31,8 +31,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from .errors import InvalidInput
-from .fields import BUCKET_NAME_PATTERN, BUCKET_NAME_RULE
+from s3_connector.connector.errors import InvalidInput
+from s3_connector.connector.fields import BUCKET_NAME_PATTERN, BUCKET_NAME_RULE
 
 VERSION = "2012-10-17"
 PARTITIONS = ("aws", "aws-cn", "aws-us-gov")

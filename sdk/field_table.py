@@ -1,6 +1,6 @@
 """The README's field tables and descriptor example, generated from the descriptors.
 
-`python -m s3_connector.connector.field_table README.md` rewrites every table between
+`python -m s3_connector.sdk.field_table README.md` rewrites every table between
 `<!-- fields: ID -->` and `<!-- /fields -->`, and the JSON block after
 `<!-- descriptor: ID -->`; a test fails when the README is not current.
 """
@@ -17,8 +17,8 @@ from typing import Any
 
 from marshmallow import Schema, validate
 
-from .fields import BUCKET_NAME_RULE
-from .registry import Registry
+from s3_connector.connector.fields import BUCKET_NAME_RULE
+from s3_connector.connector.registry import Registry
 
 _BLOCK = re.compile(r"(<!-- fields: (\w+) -->\n).*?(<!-- /fields -->)", re.S)
 _EXAMPLE = re.compile(r"(<!-- descriptor: (\w+) -->\n```json\n).*?(\n```)", re.S)
@@ -26,7 +26,7 @@ _EXAMPLE = re.compile(r"(<!-- descriptor: (\w+) -->\n```json\n).*?(\n```)", re.S
 
 def _schema(descriptor: dict[str, Any]) -> Schema:
     if descriptor["kind"] == "connection":
-        from .connection import ConnectionSchema
+        from s3_connector.connector.connection import ConnectionSchema
 
         return ConnectionSchema()
     module, _, name = descriptor["class"].partition(":")

@@ -33,18 +33,19 @@ from typing import Any, ClassVar
 import pytest
 from jsonschema import Draft202012Validator
 
-from . import settings as settings_loader
-from .activity import Activity
-from .connection import Connection
-from .descriptor_builder import activity_descriptor
-from .descriptor_checks import check_descriptor
-from .documents import Document
-from .errors import ConnectorError, InvalidInput
-from .fields import SseCustomerKeyField
-from .harness import Harness
+from s3_connector.connector import settings as settings_loader
+from s3_connector.connector.activity import Activity
+from s3_connector.connector.connection import Connection
+from s3_connector.connector.descriptor_builder import activity_descriptor
+from s3_connector.connector.descriptor_checks import check_descriptor
+from s3_connector.connector.documents import Document
+from s3_connector.connector.errors import ConnectorError, InvalidInput
+from s3_connector.connector.fields import SseCustomerKeyField
+from s3_connector.connector.harness import Harness
+from s3_connector.connector.registry import Registry
+from s3_connector.connector.streaming_json import materialize
+
 from .policy import policy_document
-from .registry import Registry
-from .streaming_json import materialize
 
 MOTO_CONNECTION = {
     "auth": "access_keys",
