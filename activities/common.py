@@ -57,9 +57,7 @@ READ_PERMISSIONS = (
 
 
 def sse_c_key_field(description: str, label: str = "SSE-C key") -> SseCustomerKeyField:
-    return SseCustomerKeyField(
-        metadata=describe(label, description, group="encryption", secret=True)
-    )
+    return SseCustomerKeyField(metadata=describe(label, description, group="encryption"))
 
 
 def sse_params(settings: dict[str, Any], name: str = "sse_c_key") -> dict[str, str]:

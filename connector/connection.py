@@ -64,7 +64,6 @@ class ConnectionSchema(Schema):
             "Secret access key",
             "Secret key that goes with the access key ID.",
             group="authentication",
-            secret=True,
             condition=when("auth", "access_keys", "assume_role"),
         ),
     )
@@ -74,7 +73,6 @@ class ConnectionSchema(Schema):
             "Session token",
             "Session token, for temporary credentials.",
             group="authentication",
-            secret=True,
             condition=when("auth", "access_keys", "assume_role"),
         ),
     )

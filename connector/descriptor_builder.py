@@ -11,6 +11,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, fields, validate
 
 from .activity import Activity
+from .fields import is_secret
 
 FORMAT = "s3-connector/descriptor/v1"
 
@@ -45,7 +46,7 @@ def describe_field(name: str, field: fields.Field) -> dict[str, Any]:
         "label": meta["label"],
         "description": meta["description"],
         "required": bool(field.required),
-        "secret": bool(meta.get("secret")),
+        "secret": is_secret(field),
         "dynamic": bool(meta.get("dynamic")),
         "group": meta["group"],
     }

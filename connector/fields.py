@@ -22,16 +22,15 @@ def describe(
     *,
     group: str,
     dynamic: bool = False,
-    secret: bool = False,
     condition: dict | None = None,
 ) -> dict[str, Any]:
-    """Metadata for a field: how a designer shows it and whether a document may set it."""
+    """Metadata for a field: how a designer shows it and whether a document may set it.
+    Whether it is secret is said by its type (`SecretField`), nowhere else."""
     meta: dict[str, Any] = {
         "label": label,
         "description": description,
         "group": group,
         "dynamic": dynamic,
-        "secret": secret,
     }
     if condition is not None:
         meta["condition"] = condition
@@ -45,7 +44,16 @@ def when(field: str, *values: Any) -> dict[str, Any]:
     return {"field": field, "oneOf": list(values)}
 
 
-class SecretString(fields.String):
+class SecretField:
+    """Marks a field whose value is a secret: the descriptor says `secret`, designers mask it,
+    and the value loads into a `Secret` that never shows in repr, logs or errors."""
+
+
+def is_secret(field: fields.Field) -> bool:
+    return isinstance(field, SecretField)
+
+
+class SecretString(SecretField, fields.String):
     """A string that loads into a `Secret`, so it never shows in repr or logs."""
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -133,7 +141,7 @@ class _SecretRegexp(validate.Regexp):
         return value
 
 
-class SseCustomerKeyField(fields.String):
+class SseCustomerKeyField(SecretField, fields.String):
     """A customer-provided encryption key: base64 of exactly 32 bytes."""
 
     def __init__(self, **kwargs):

@@ -40,7 +40,7 @@ from s3_connector.connector.descriptor_builder import activity_descriptor
 from s3_connector.connector.descriptor_checks import check_descriptor
 from s3_connector.connector.documents import Document
 from s3_connector.connector.errors import ConnectorError, InvalidInput
-from s3_connector.connector.fields import SseCustomerKeyField
+from s3_connector.connector.fields import SseCustomerKeyField, is_secret
 from s3_connector.connector.harness import Harness
 from s3_connector.connector.registry import Registry
 from s3_connector.connector.streaming_json import materialize
@@ -213,7 +213,7 @@ class ActivityContract:
         for name, field in schema.fields.items():
             if isinstance(field, SseCustomerKeyField) and name not in config:
                 config[name] = base64.b64encode(os.urandom(32)).decode("ascii")
-            if field.metadata.get("secret") and name in config:
+            if is_secret(field) and name in config:
                 secrets.append(str(config[name]))
         loaded = settings_loader.load(self.activity.Settings, config)
         shown = [repr(loaded), str(loaded), repr(Connection(MOTO_CONNECTION))]
