@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from botocore.exceptions import ClientError
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from s3_connector.connector.errors import ConnectorError, InvalidInput
 from s3_connector.connector.fields import (
@@ -19,12 +19,13 @@ from s3_connector.connector.fields import (
     describe,
 )
 from s3_connector.connector.integrity import CHECKSUM_ALGORITHMS
+from s3_connector.connector.settings import SettingsSchema
 from s3_connector.connector.uploads import etag
 
 __all__ = ["CHECKSUM_ALGORITHMS", "etag"]
 
 
-class BucketSettings(Schema):
+class BucketSettings(SettingsSchema):
     """The bucket an activity works on, and an optional region override."""
 
     bucket = BucketName(

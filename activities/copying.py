@@ -24,7 +24,6 @@ from typing import Any
 
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
-from marshmallow import Schema
 
 from s3_connector.connector.activity import TargetActivity
 from s3_connector.connector.errors import (
@@ -40,6 +39,7 @@ from s3_connector.connector.fields import (
     RegionName,
     describe,
 )
+from s3_connector.connector.settings import SettingsSchema
 
 from .common import (
     LOCATION_SCHEMA,
@@ -86,7 +86,7 @@ KEPT_HEADERS = (
 ARCHIVED_CLASSES = ("GLACIER", "DEEP_ARCHIVE")
 
 
-class CopyObjectSettings(Schema):
+class CopyObjectSettings(SettingsSchema):
     """The source object, where its copy goes, and what the copy keeps or replaces."""
 
     bucket = BucketName(

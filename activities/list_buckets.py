@@ -6,12 +6,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from s3_connector.connector.activity import TargetActivity
 from s3_connector.connector.documents import Document
 from s3_connector.connector.errors import translate
 from s3_connector.connector.fields import describe
+from s3_connector.connector.settings import SettingsSchema
 
 from .common import timestamp
 from .listing import max_results_field
@@ -21,7 +22,7 @@ PAGE_SIZE = 10_000
 """The most buckets S3 returns in one ListBuckets page (MaxBuckets)."""
 
 
-class ListBucketsSettings(Schema):
+class ListBucketsSettings(SettingsSchema):
     prefix = fields.String(
         validate=validate.Length(max=63),
         metadata=describe(

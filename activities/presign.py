@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import fields, validate
 
 from s3_connector.connector.activity import TargetActivity
+from s3_connector.connector.conditions import when
 from s3_connector.connector.documents import Document
-from s3_connector.connector.fields import ObjectKey, describe, when
+from s3_connector.connector.fields import ObjectKey, describe
 
 from .common import LOCATION_SCHEMA, BucketSettings, object_properties, version_id_field
 from .storing import content_type_field
@@ -61,19 +62,6 @@ class PresignSettings(BucketSettings):
         dynamic=False,
         condition=when("method", "PUT"),
     )
-
-    @validates_schema
-    def _check_method(self, data: dict[str, Any], **_: Any) -> None:
-        method = data.get("method", "GET")
-        if method != "GET" and data.get("version_id"):
-            raise ValidationError(
-                "only with method GET: a PUT link writes a new version", "version_id"
-            )
-        if method != "PUT" and data.get("content_type"):
-            raise ValidationError(
-                "only with method PUT: a GET link returns the stored content type",
-                "content_type",
-            )
 
 
 def expiry(url: str, expires_in: int) -> datetime:

@@ -18,13 +18,15 @@ from botocore.credentials import (
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.session import Session as BotocoreSession
 from botocore.utils import parse_timestamp
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, fields, validate
 
 from . import settings as settings_loader
+from .conditions import any_match, is_set, when
 from .errors import ConnectorError, InvalidInput, translate
-from .fields import BucketName, RegionName, SecretString, describe, when
+from .fields import BucketName, RegionName, SecretString, describe
 from .regions import RegionResolver
 from .secrets import reveal
+from .settings import SettingsSchema
 
 POOL_SIZE = 64
 """HTTP connections per client: the harness runs up to 8 documents at once, each with up to
@@ -34,7 +36,7 @@ UPLOAD_CHECKSUMS = ("CRC32C", "CRC32", "CRC64NVME", "SHA1", "SHA256", "MD5")
 AUTH_METHODS = ("access_keys", "default_chain", "profile", "assume_role")
 
 
-class ConnectionSchema(Schema):
+class ConnectionSchema(SettingsSchema):
     """Settings of an S3 connection; not tied to one bucket."""
 
     auth = fields.String(
@@ -56,6 +58,7 @@ class ConnectionSchema(Schema):
             "(the default chain is used when empty).",
             group="authentication",
             condition=when("auth", "access_keys", "assume_role"),
+            required_when=any_match(when("auth", "access_keys"), is_set("secret_access_key")),
         ),
     )
     secret_access_key = SecretString(
@@ -65,6 +68,7 @@ class ConnectionSchema(Schema):
             "Secret key that goes with the access key ID.",
             group="authentication",
             condition=when("auth", "access_keys", "assume_role"),
+            required_when=any_match(when("auth", "access_keys"), is_set("access_key_id")),
         ),
     )
     session_token = SecretString(
@@ -83,6 +87,7 @@ class ConnectionSchema(Schema):
             "Named profile from the shared AWS config and credentials files.",
             group="authentication",
             condition=when("auth", "profile"),
+            required_when=when("auth", "profile"),
         ),
     )
     role_arn = fields.String(
@@ -95,6 +100,7 @@ class ConnectionSchema(Schema):
             "ARN of the IAM role to assume.",
             group="authentication",
             condition=when("auth", "assume_role"),
+            required_when=when("auth", "assume_role"),
         ),
     )
     external_id = fields.String(
@@ -207,21 +213,6 @@ class ConnectionSchema(Schema):
             group="network",
         ),
     )
-
-    @validates_schema
-    def _check_auth(self, data: dict, **_: Any) -> None:
-        auth = data.get("auth", "default_chain")
-        if auth == "access_keys":
-            for name in ("access_key_id", "secret_access_key"):
-                if not data.get(name):
-                    raise ValidationError("required when auth is access_keys", name)
-        if auth == "profile" and not data.get("profile"):
-            raise ValidationError("required when auth is profile", "profile")
-        if auth == "assume_role" and not data.get("role_arn"):
-            raise ValidationError("required when auth is assume_role", "role_arn")
-        if bool(data.get("access_key_id")) != bool(data.get("secret_access_key")):
-            missing = "secret_access_key" if data.get("access_key_id") else "access_key_id"
-            raise ValidationError("access_key_id and secret_access_key go together", missing)
 
 
 class Connection:

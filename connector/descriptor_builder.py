@@ -57,8 +57,9 @@ def describe_field(name: str, field: fields.Field) -> dict[str, Any]:
     constraints = {key: prop[key] for key in _CONSTRAINTS if key in prop}
     if constraints:
         entry["constraints"] = constraints
-    if "condition" in meta:
-        entry["condition"] = meta["condition"]
+    for name in ("condition", "required_when"):
+        if name in meta:
+            entry[name] = meta[name]
     return entry
 
 

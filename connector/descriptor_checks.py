@@ -8,6 +8,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from .conditions import named_fields
 from .errors import InvalidInput
 
 META_SCHEMA_FILE = "descriptor.schema.json"
@@ -46,13 +47,12 @@ def check_descriptor(descriptor: Any, source: str) -> dict[str, Any]:
             raise DescriptorError(
                 f"{source}: field {field['name']}: unknown group {field['group']}"
             )
-        condition = field.get("condition", {})
-        for part in [condition, *condition.get("allMatch", [])]:
-            if "field" in part and part["field"] not in names:
-                raise DescriptorError(
-                    f"{source}: field {field['name']}: condition names unknown field "
-                    f"{part['field']}"
-                )
+        for rule in ("condition", "required_when"):
+            for named in named_fields(field[rule]) if rule in field else []:
+                if named not in names:
+                    raise DescriptorError(
+                        f"{source}: field {field['name']}: {rule} names unknown field {named}"
+                    )
     for permission in descriptor.get("permissions", []):
         condition = permission.get("when", {})
         named = condition if isinstance(condition, str) else condition.get("field")

@@ -13,6 +13,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
+from .conditions import Condition
 from .secrets import Secret
 
 
@@ -22,10 +23,13 @@ def describe(
     *,
     group: str,
     dynamic: bool = False,
-    condition: dict | None = None,
+    condition: Condition | None = None,
+    required_when: Condition | None = None,
 ) -> dict[str, Any]:
     """Metadata for a field: how a designer shows it and whether a document may set it.
-    Whether it is secret is said by its type (`SecretField`), nowhere else."""
+    `condition`: the field is shown, and accepted, only when it holds; `required_when`: the
+    field must be set when it holds (see `conditions`). Whether a field is secret is said by
+    its type (`SecretField`), nowhere else."""
     meta: dict[str, Any] = {
         "label": label,
         "description": description,
@@ -34,14 +38,9 @@ def describe(
     }
     if condition is not None:
         meta["condition"] = condition
+    if required_when is not None:
+        meta["required_when"] = required_when
     return meta
-
-
-def when(field: str, *values: Any) -> dict[str, Any]:
-    """A visibility condition: shown only when `field` equals one of `values`."""
-    if len(values) == 1:
-        return {"field": field, "equals": values[0]}
-    return {"field": field, "oneOf": list(values)}
 
 
 class SecretField:

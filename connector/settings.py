@@ -5,9 +5,27 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError
+from marshmallow import RAISE, Schema, ValidationError, validates_schema
 
+from .conditions import describe_condition, holds
 from .errors import InvalidInput
+
+
+class SettingsSchema(Schema):
+    """Settings whose fields' conditions are enforced: a field is accepted only when its
+    `condition` holds, and must be set when its `required_when` holds (see `describe`)."""
+
+    @validates_schema(pass_original=True)
+    def _check_conditions(self, data: dict, original: Any, **_: Any) -> None:
+        given = original if isinstance(original, Mapping) else {}
+        for name, field in self.fields.items():
+            meta = field.metadata
+            required = meta.get("required_when")
+            if required and holds(required, data) and data.get(name) in (None, ""):
+                raise ValidationError(f"required when {describe_condition(required)}", name)
+            condition = meta.get("condition")
+            if condition and given.get(name) is not None and not holds(condition, data):
+                raise ValidationError(f"only when {describe_condition(condition)}", name)
 
 
 def _first_error(messages: Any, path: str = "") -> tuple[str, str]:

@@ -101,7 +101,8 @@ def test_invalid_connection_setting_names_the_connection_field(runner, tmp_path)
     result = invoke(runner, "connection", "test", "-c", bad)
     assert result.exit_code == 2
     assert result.output.strip() == (
-        "error: connection.secret_access_key: required when auth is access_keys"
+        "error: connection.secret_access_key: required when auth is access_keys or "
+        "access_key_id is set"
     )
 
 

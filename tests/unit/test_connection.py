@@ -20,6 +20,21 @@ SECRET = "very-secret-value-123"
         ({"auth": "profile"}, "profile", "required when auth is profile"),
         ({"auth": "assume_role"}, "role_arn", "required when auth is assume_role"),
         ({"auth": "assume_role", "role_arn": "nope"}, "role_arn", "IAM role ARN"),
+        (
+            {
+                "auth": "assume_role",
+                "role_arn": "arn:aws:iam::123456789012:role/r",
+                "secret_access_key": "S",
+            },
+            "access_key_id",
+            "required when auth is access_keys or secret_access_key is set",
+        ),
+        (
+            {"auth": "access_keys", "access_key_id": "A", "secret_access_key": "S", "profile": "p"},
+            "profile",
+            "only when auth is profile",
+        ),
+        ({"external_id": "abc"}, "external_id", "only when auth is assume_role"),
         ({"max_attempts": 0}, "max_attempts", "greater than or equal to 1"),
         ({"retry_mode": "legacy"}, "retry_mode", "must be one of"),
         ({"addressing_style": "dns"}, "addressing_style", "must be one of"),

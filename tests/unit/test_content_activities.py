@@ -275,8 +275,8 @@ def test_presign_uses_the_buckets_regional_endpoint(harness):
     [
         ({"expires_in": 0}, "expires_in", "1 to 604800 seconds"),
         ({"expires_in": 604801}, "expires_in", "1 to 604800 seconds"),
-        ({"method": "PUT", "version_id": "v1"}, "version_id", "only with method GET"),
-        ({"content_type": "text/plain"}, "content_type", "only with method PUT"),
+        ({"method": "PUT", "version_id": "v1"}, "version_id", "only when method is GET"),
+        ({"content_type": "text/plain"}, "content_type", "only when method is PUT"),
         ({"method": "DELETE"}, "method", "must be one of"),
         ({"sse_c_key": base64.b64encode(b"k" * 32).decode()}, "sse_c_key", "unknown field"),
     ],

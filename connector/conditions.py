@@ -1,0 +1,72 @@
+"""Conditions on settings: one small grammar (Camunda's element templates use the same) that
+says when a field is shown and when it is required; designers read it from the descriptors,
+and `SettingsSchema` enforces it.
+
+A condition is `{"field": F, "equals": V}`, `{"field": F, "oneOf": [V, ...]}`,
+`{"field": F, "isSet": true}`, `{"allMatch": [conditions]}` or `{"anyMatch": [conditions]}`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+Condition = dict[str, Any]
+
+
+def when(field: str, *values: Any) -> Condition:
+    """`field` equals one of `values`."""
+    if len(values) == 1:
+        return {"field": field, "equals": values[0]}
+    return {"field": field, "oneOf": list(values)}
+
+
+def is_set(field: str) -> Condition:
+    """`field` has a value."""
+    return {"field": field, "isSet": True}
+
+
+def any_match(*conditions: Condition) -> Condition:
+    return {"anyMatch": list(conditions)}
+
+
+def all_match(*conditions: Condition) -> Condition:
+    return {"allMatch": list(conditions)}
+
+
+def holds(condition: Condition, values: Mapping[str, Any]) -> bool:
+    """Whether `condition` holds for the settings `values` (defaults applied)."""
+    if "allMatch" in condition:
+        return all(holds(part, values) for part in condition["allMatch"])
+    if "anyMatch" in condition:
+        return any(holds(part, values) for part in condition["anyMatch"])
+    value = values.get(condition["field"])
+    if "isSet" in condition:
+        return _given(value) == condition["isSet"]
+    if "equals" in condition:
+        return value == condition["equals"]
+    return value in condition["oneOf"]
+
+
+def describe_condition(condition: Condition) -> str:
+    """The condition in words: `auth is access_keys or assume_role`."""
+    if "allMatch" in condition:
+        return " and ".join(describe_condition(part) for part in condition["allMatch"])
+    if "anyMatch" in condition:
+        return " or ".join(describe_condition(part) for part in condition["anyMatch"])
+    if "isSet" in condition:
+        return f"{condition['field']} is {'set' if condition['isSet'] else 'not set'}"
+    values = [condition["equals"]] if "equals" in condition else condition["oneOf"]
+    return f"{condition['field']} is {' or '.join(str(value) for value in values)}"
+
+
+def named_fields(condition: Condition) -> list[str]:
+    """The fields a condition reads."""
+    parts = condition.get("allMatch") or condition.get("anyMatch")
+    if parts is not None:
+        return [name for part in parts for name in named_fields(part)]
+    return [condition["field"]]
+
+
+def _given(value: Any) -> bool:
+    return value is not None and value != "" and value != {} and value != []
