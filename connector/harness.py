@@ -1,4 +1,4 @@
-"""The host harness: runs an activity from the catalogue on a stream of documents."""
+"""The host harness: runs an activity of the registry on a stream of documents."""
 
 from __future__ import annotations
 
@@ -14,8 +14,6 @@ from .documents import Document
 from .errors import InvalidInput
 from .registry import Registry
 
-NOT_INHERITED_FROM_CONNECTION = frozenset({"region"})
-"""The connection's region is the default for region detection, not an override."""
 BOUND_TO_BUCKET = ("region", "version_id")
 """Tracked properties that describe the tracked bucket's object, not any other bucket's."""
 
@@ -39,24 +37,18 @@ class PreparedActivity:
 
     def settings_for(self, document: Document) -> dict[str, Any]:
         """Validated settings for one document. For each dynamic field: the document's
-        property first, then the configuration, then the connection. A tracked property
-        (written by the activity that emitted the document) only fills a field that the
-        configuration leaves unset, so a configured destination is never overridden by
-        where the document came from; its region and version go only with its bucket."""
-        connection = self.activity.connection.settings
-        merged = {
-            name: connection[name]
-            for name in self.dynamic
-            if name in connection and name not in NOT_INHERITED_FROM_CONNECTION
-        }
+        property first, then the configuration. A tracked property (written by the activity
+        that emitted the document) only fills a field that the configuration leaves unset, so
+        a configured destination is never overridden by where the document came from; its
+        region and version go only with its bucket. (The connection's region is the default
+        of region detection, not a setting of the activity.)"""
         properties = {
             name: document.properties[name]
             for name in self.dynamic
             if document.properties.get(name) is not None
         }
         tracked = {name: value for name, value in properties.items() if name in document.tracked}
-        merged.update(tracked)
-        merged.update(self.config)
+        merged = {**tracked, **self.config}
         merged.update({k: v for k, v in properties.items() if k not in document.tracked})
         if "bucket" in tracked and merged.get("bucket") != tracked["bucket"]:
             for name in BOUND_TO_BUCKET:
@@ -73,8 +65,12 @@ class PreparedActivity:
             )
         return [Document()]
 
+    def _emitted(self, document: Document, settings: dict[str, Any]) -> Iterator[Document]:
+        for emitted in self.activity.run(document, settings):
+            yield emitted.as_emitted()
+
     def _process(self, document: Document, settings: dict[str, Any]) -> list[Document]:
-        return [emitted.as_emitted() for emitted in self.activity.run(document, settings)]
+        return list(self._emitted(document, settings))
 
     def run(
         self, documents: Iterable[Document] | None = None, *, check_first: bool = False
@@ -89,8 +85,7 @@ class PreparedActivity:
             requests = list(requests)
         if not self.activity.concurrent or self.concurrency <= 1:
             for document, settings in requests:
-                for emitted in self.activity.run(document, settings):
-                    yield emitted.as_emitted()
+                yield from self._emitted(document, settings)
             return
         yield from self._run_concurrently(requests)
 
