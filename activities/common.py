@@ -48,6 +48,13 @@ class BucketSettings(SettingsSchema):
     )
 
 
+OBJECT_WRITES = ("bucket", "key", "folder", "file_name", "content_type", "version_id", "region")
+"""The properties an activity that emits one object's document writes: where it is, and what."""
+LOCATION_WRITES = ("bucket", "key", "folder", "file_name", "version_id", "region")
+"""The properties of an object's location, for an activity that says nothing of its content."""
+PREFIX_WRITES = ("bucket", "prefix", "region")
+"""The properties an activity about a prefix of a bucket writes."""
+
 READ_SSE_C_KEY = "Key (base64 of 32 bytes) the object was encrypted with, for SSE-C objects."
 """The description of the SSE-C key of an activity that reads an object."""
 READ_PERMISSIONS = (
@@ -172,26 +179,6 @@ LOCATION_SCHEMA = {
     "region": {"type": ["string", "null"]},
 }
 """JSON Schema of `object_properties`' location properties."""
-
-
-def head_object(
-    connection: Any,
-    bucket: str,
-    key: str,
-    *,
-    region: str | None = None,
-    version_id: str | None = None,
-    sse: dict[str, str] | None = None,
-) -> tuple[dict[str, Any], str]:
-    """HeadObject with checksums enabled, in the bucket's region; (response, region)."""
-    request = head_request(bucket, key, version_id=version_id, sse=sse)
-    return connection.regions.call(
-        bucket,
-        region,
-        lambda client: client.head_object(**request),
-        name="HeadObject",
-        target=f"s3://{bucket}/{key}",
-    )
 
 
 def head_request(

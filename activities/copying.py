@@ -43,6 +43,7 @@ from s3_connector.connector.settings import SettingsSchema
 
 from .common import (
     LOCATION_SCHEMA,
+    OBJECT_WRITES,
     etag,
     needs_sse_c_key,
     object_properties,
@@ -455,4 +456,4 @@ class CopyingActivity(TargetActivity):
 
     concurrent = True
     Settings = CopyObjectSettings
-    writes = ("bucket", "key", "folder", "file_name", "content_type", "version_id", "region")
+    writes = OBJECT_WRITES

@@ -16,6 +16,7 @@ from s3_connector.connector.errors import from_client_error
 from s3_connector.connector.fields import ObjectKey, describe
 
 from .common import (
+    OBJECT_WRITES,
     READ_PERMISSIONS,
     READ_SSE_C_KEY,
     BucketSettings,
@@ -165,15 +166,7 @@ class GetObject(SourceActivity):
         "without an output document, the response carries it inline as `content`."
     )
     Settings = GetObjectSettings
-    writes = (
-        "bucket",
-        "key",
-        "folder",
-        "file_name",
-        "content_type",
-        "version_id",
-        "region",
-    )
+    writes = OBJECT_WRITES
     response = {
         "type": "object",
         "properties": {**FETCHED_PROPERTIES, **INLINE_PROPERTIES},

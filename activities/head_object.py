@@ -12,6 +12,7 @@ from s3_connector.connector.errors import AccessDenied, ConnectorError, NotFound
 from .common import (
     LOCATION_SCHEMA,
     OBJECT_DESCRIPTION_SCHEMA,
+    OBJECT_WRITES,
     READ_PERMISSIONS,
     READ_SSE_C_KEY,
     ObjectSettings,
@@ -44,7 +45,7 @@ class HeadObject(TargetActivity):
     )
     concurrent = True
     Settings = HeadObjectSettings
-    writes = ("bucket", "key", "folder", "file_name", "content_type", "version_id", "region")
+    writes = OBJECT_WRITES
     response = {
         "type": "object",
         "properties": {

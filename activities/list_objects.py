@@ -21,7 +21,6 @@ from .common import (
     OBJECT_DESCRIPTION_SCHEMA,
     BucketSettings,
     etag,
-    head_object,
     object_description,
     object_properties,
     sse_c_key_field,
@@ -36,6 +35,7 @@ from .listing import (
     max_results_field,
     next_token,
 )
+from .probing import head_object
 
 METADATA_WORKERS = 16
 """HeadObject calls in flight at once for include_metadata."""

@@ -12,7 +12,7 @@ from s3_connector.connector.documents import Document
 from s3_connector.connector.fields import describe
 
 from . import continuation
-from .common import BucketSettings
+from .common import PREFIX_WRITES, BucketSettings
 from .listing import (
     Listing,
     continuation_token_field,
@@ -91,7 +91,7 @@ class ListPrefixes(TargetActivity):
         "exactly from next_continuation_token."
     )
     Settings = ListPrefixesSettings
-    writes = ("bucket", "prefix", "region")
+    writes = PREFIX_WRITES
     response = {
         "type": "object",
         "properties": {

@@ -15,7 +15,7 @@ from s3_connector.connector.errors import (
 )
 from s3_connector.connector.integrity import plain_etag
 
-from .common import CHECKSUM_ALGORITHMS, head_object
+from .common import CHECKSUM_ALGORITHMS
 from .copying import (
     COPY_PERMISSIONS,
     COPY_PROPERTIES,
@@ -29,6 +29,7 @@ from .copying import (
     destination,
     read_source,
 )
+from .probing import head_object
 
 READ_CHUNK = 1024 * 1024
 VERIFY_METHODS = ("checksum", "etag", "sha256")

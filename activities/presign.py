@@ -14,7 +14,13 @@ from s3_connector.connector.conditions import when
 from s3_connector.connector.documents import Document
 from s3_connector.connector.fields import ObjectKey, describe
 
-from .common import LOCATION_SCHEMA, BucketSettings, object_properties, version_id_field
+from .common import (
+    LOCATION_SCHEMA,
+    LOCATION_WRITES,
+    BucketSettings,
+    object_properties,
+    version_id_field,
+)
 from .storing import content_type_field
 
 METHODS = ("GET", "PUT")
@@ -85,7 +91,7 @@ class PresignedLink(TargetActivity):
     )
     concurrent = True
     Settings = PresignSettings
-    writes = ("bucket", "key", "folder", "file_name", "version_id", "region")
+    writes = LOCATION_WRITES
     response = {
         "type": "object",
         "properties": {

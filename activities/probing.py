@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from s3_connector.connector.activity import TargetActivity
 from s3_connector.connector.errors import ConnectorError, InvalidInput, from_client_error
 
-from .common import head_request, sse_params
+from .common import LOCATION_WRITES, head_request, sse_params
 
 ANSWERED = frozenset({400, 403, 404, 405})
 """HeadObject statuses that answer the question rather than fail the call. HEAD responses
@@ -82,6 +82,25 @@ def probe_object(
         bucket, region, head, name="HeadObject", target=f"s3://{bucket}/{key}"
     )
     return HeadAnswer(status, region_used, response, headers, error)
+
+
+def head_object(
+    connection: Any,
+    bucket: str,
+    key: str,
+    *,
+    region: str | None = None,
+    version_id: str | None = None,
+    sse: dict[str, str] | None = None,
+) -> tuple[dict[str, Any], str]:
+    """HeadObject with checksums, in the bucket's region: (response, region). Every
+    failure, a 4xx answer included, raises a ConnectorError."""
+    answer = probe_object(
+        connection, bucket, key, region=region, version_id=version_id, sse=sse, checksums=True
+    )
+    if answer.error is not None:
+        raise answer.failure("HeadObject", f"s3://{bucket}/{key}")
+    return answer.response, answer.region
 
 
 def probe_settings(
@@ -182,7 +201,7 @@ class BucketCheckingActivity(TargetActivity):
     whether the bucket is missing."""
 
     concurrent = True
-    writes = ("bucket", "key", "folder", "file_name", "version_id", "region")
+    writes = LOCATION_WRITES
 
     def __init__(self, connection: Any):
         super().__init__(connection)

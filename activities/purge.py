@@ -19,7 +19,7 @@ from s3_connector.connector.errors import (
 from s3_connector.connector.fields import describe
 from s3_connector.connector.streaming_json import Deferred
 
-from .common import BucketSettings
+from .common import PREFIX_WRITES, BucketSettings
 from .listing import fetched_first, list_pages
 
 BATCH_SIZE = 1000
@@ -243,7 +243,7 @@ class Purge(TargetActivity):
         "(the whole bucket) needs force."
     )
     Settings = PurgeSettings
-    writes = ("bucket", "prefix", "region")
+    writes = PREFIX_WRITES
     response = {
         "type": "object",
         "properties": {

@@ -9,7 +9,7 @@ from s3_connector.connector.activity import SourceActivity
 from s3_connector.connector.documents import INLINE_LIMIT, Document, inline_content
 from s3_connector.connector.errors import InvalidInput
 
-from .common import READ_PERMISSIONS, READ_SSE_C_KEY, ObjectSettings, sse_c_key_field
+from .common import OBJECT_WRITES, READ_PERMISSIONS, READ_SSE_C_KEY, ObjectSettings, sse_c_key_field
 from .get_object import (
     FETCHED_PROPERTIES,
     FETCHED_REQUIRED,
@@ -35,7 +35,7 @@ class Read(SourceActivity):
     )
     content = "none"
     Settings = ReadSettings
-    writes = ("bucket", "key", "folder", "file_name", "content_type", "version_id", "region")
+    writes = OBJECT_WRITES
     response = {
         "type": "object",
         "properties": {**FETCHED_PROPERTIES, **INLINE_PROPERTIES},

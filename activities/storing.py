@@ -19,7 +19,7 @@ from s3_connector.connector.errors import InvalidInput
 from s3_connector.connector.fields import ObjectKey, StringMap, describe
 from s3_connector.connector.uploads import Body, upload
 
-from .common import BucketSettings, object_url, split_key, sse_params
+from .common import OBJECT_WRITES, BucketSettings, object_url, split_key, sse_params
 
 STORAGE_CLASSES = (
     "STANDARD",
@@ -208,15 +208,13 @@ STORED_PROPERTIES = {
 }
 """JSON Schema of `store_object`'s properties, for response schemas."""
 STORED_REQUIRED = ["bucket", "key", "etag", "size", "region", "link"]
-STORED_WRITES = ("bucket", "key", "folder", "file_name", "content_type", "version_id", "region")
-"""The document properties an activity that stores an object writes."""
 
 
 class StoringActivity(TargetActivity):
     """An activity that stores one object per document with `store_object`."""
 
     concurrent = True
-    writes = STORED_WRITES
+    writes = OBJECT_WRITES
     response = {
         "type": "object",
         "properties": STORED_PROPERTIES,
