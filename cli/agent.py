@@ -34,7 +34,10 @@ from s3_connector.connector.registry import Registry
 from s3_connector.connector.streaming_json import write_json
 
 from .io import Output
+from .options import connection_from
 
+SERVE_FIELDS = {"input": "documents", "output": "output_dir"}
+"""The protocol's names for the fields that `s3c run` calls --input and --output."""
 REQUEST_FIELDS = ("id", "connection", "activity", "config", "documents", "output_dir")
 DOCUMENT_FIELDS = ("properties", "content_base64", "content_text", "path")
 CONTENT_FIELDS = ("content_base64", "content_text", "path")
@@ -218,10 +221,7 @@ class ConnectionCache:
             if connection is not None:
                 self._kept.move_to_end(key)
                 return connection
-            try:
-                connection = Connection(settings)
-            except InvalidInput as exc:
-                raise InvalidInput(exc.message, field=f"connection.{exc.field}") from None
+            connection = connection_from(settings)
             self.created += 1
             self._kept[key] = connection
             if len(self._kept) > self._size:
@@ -284,9 +284,9 @@ class Agent:
         write_json(document.properties, buffer)
         if document.has_content:
             if output is None:
-                extra = _inline(document)
+                extra = inline_content(document)
             else:
-                extra = {"output": _write_under(output, document)}
+                extra = {"output": output.write_content(document)}
             for name, value in extra.items():
                 buffer.write(f',"{name}":' + _compact(value))
         buffer.write("}\n")
@@ -336,7 +336,8 @@ class Agent:
                 self._run(request, produced)
                 self._write(self._final(request_id, produced[0], started))
             except ConnectorError as exc:
-                self._fail(request_id, produced[0], started, _for_serve(exc), secrets)
+                error = exc.with_field(SERVE_FIELDS.get(exc.field, exc.field))
+                self._fail(request_id, produced[0], started, error, secrets)
             except (BrokenPipeError, KeyboardInterrupt):
                 raise
             except Exception as exc:
@@ -382,38 +383,6 @@ def _secret_field_names(registry: Registry) -> frozenset[str]:
         for item in descriptor["fields"]
         if item["secret"]
     )
-
-
-def _inline(document: Document) -> dict[str, Any]:
-    try:
-        return inline_content(document)
-    except InvalidInput as exc:
-        if exc.field != "output":
-            raise
-        message = exc.message.replace("(--output)", "(output_dir)")
-        raise InvalidInput(message, field="output_dir", request_id=exc.request_id) from None
-
-
-def _write_under(output: Output, document: Document) -> str:
-    """Write the content under the request's output_dir as `s3c run --output DIR/` does
-    (one file per key, created atomically); return its path."""
-    try:
-        return output._write_content(document)
-    except InvalidInput as exc:
-        field_name = "output_dir" if exc.field == "--output" else exc.field
-        raise InvalidInput(exc.message, field=field_name, request_id=exc.request_id) from None
-
-
-_FIELD_NAMES = {"input": "documents", "--output": "output_dir"}
-
-
-def _for_serve(error: ConnectorError) -> ConnectorError:
-    """The error with `s3c run`'s option names replaced by the protocol's field names."""
-    if error.field not in _FIELD_NAMES:
-        return error
-    clone = copy.copy(error)
-    clone.field = _FIELD_NAMES[error.field]
-    return clone
 
 
 def _scrubbed(error: ConnectorError, secrets: set[str]) -> ConnectorError:

@@ -58,7 +58,7 @@ def input_documents(path: str | None) -> list[Document] | None:
         return [Document.from_path(p, p.relative_to(source).as_posix()) for p in files]
     if source.is_file():
         return [Document.from_path(source)]
-    raise InvalidInput(f"{path} does not exist", field="--input")
+    raise InvalidInput(f"{path} does not exist", field="input")
 
 
 class Output:
@@ -78,14 +78,15 @@ class Output:
             if self.target is None:
                 properties = {**properties, **inline_content(document)}
             else:
-                properties = {**properties, "output": self._write_content(document)}
+                properties = {**properties, "output": self.write_content(document)}
         try:
             write_json(properties, self.lines)
         finally:
             self.lines.write("\n")
             self.lines.flush()
 
-    def _write_content(self, document: Document) -> str:
+    def write_content(self, document: Document) -> str:
+        """Write the document's content where the output says; return where it went."""
         if self.target == "-":
             self._copy(document, sys.stdout.buffer)
             sys.stdout.buffer.flush()
@@ -100,7 +101,7 @@ class Output:
         elif self._written_file:
             raise InvalidInput(
                 "names one file but the run produced several documents; give a directory",
-                field="--output",
+                field="output",
             )
         else:
             written = write_file(Path(self.target), copy)

@@ -22,6 +22,8 @@ from .run_command import run
 from .serve_command import serve
 
 EXIT_UNEXPECTED = 1
+CLI_FIELDS = {"input": "--input", "output": "--output"}
+"""The command line's names for the connector's input and output fields."""
 
 
 class S3cGroup(click.Group):
@@ -42,7 +44,7 @@ class S3cGroup(click.Group):
             click.echo("aborted", err=True)
             code = 130
         except ConnectorError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {exc.with_field(CLI_FIELDS.get(exc.field, exc.field))}", err=True)
             code = exc.exit_code
         except BrokenPipeError:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

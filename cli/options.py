@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from s3_connector.connector.connection import Connection
@@ -22,8 +24,12 @@ def load_connection(path: str | None) -> Connection:
     """The connection from a JSON file, or the default chain and AWS_* variables."""
     if path is None:
         return Connection.from_environment()
-    settings = read_json_file(path, "connection")
+    return connection_from(read_json_file(path, "connection"))
+
+
+def connection_from(settings: Any) -> Connection:
+    """A connection from its settings; a bad setting is named `connection.FIELD`."""
     try:
         return Connection(settings)
     except InvalidInput as exc:
-        raise InvalidInput(exc.message, field=f"connection.{exc.field}") from None
+        raise exc.with_field(f"connection.{exc.field}") from None

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from typing import Any
 
 import click
 
 from s3_connector.connector.connection import Connection
-from s3_connector.connector.errors import InvalidInput
 
 from .agent import Agent
 from .io import read_json_file
-from .options import connection_option
+from .options import connection_from, connection_option
 
 
 @click.command()
@@ -34,7 +32,7 @@ def serve(connection_file: str | None, workers: int) -> None:
         default = Connection.from_environment
     else:
         settings = read_json_file(connection_file, "connection")
-        connection = _connection_from_file(settings)
+        connection = connection_from(settings)
         secrets = [
             value
             for name, value in settings.items()
@@ -49,13 +47,6 @@ def serve(connection_file: str | None, workers: int) -> None:
     # Only protocol lines go to stdout: anything else that prints goes to stderr.
     with contextlib.redirect_stdout(sys.stderr):
         agent.serve(sys.stdin.buffer)
-
-
-def _connection_from_file(settings: dict[str, Any]) -> Connection:
-    try:
-        return Connection(settings)
-    except InvalidInput as exc:
-        raise InvalidInput(exc.message, field=f"connection.{exc.field}") from None
 
 
 if __name__ == "__main__":

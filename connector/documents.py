@@ -133,7 +133,7 @@ def inline_content(document: Document, limit: int = INLINE_LIMIT) -> dict[str, A
     if len(data) > limit:
         raise InvalidInput(
             f"content is over the {limit // (1024 * 1024)} MiB inline limit; "
-            "ask for an output document instead (--output)",
+            "ask for an output document instead",
             field="output",
         )
     media = str(document.properties.get("content_type") or "").split(";")[0].strip().lower()

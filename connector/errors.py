@@ -6,6 +6,7 @@ s3transfer and socket failure to a kind, so a network or server fault is never "
 
 from __future__ import annotations
 
+import copy
 import http.client
 import socket
 import ssl
@@ -49,6 +50,14 @@ class ConnectorError(Exception):
         if self.request_id:
             text += f" (request id {self.request_id})"
         return text
+
+    def with_field(self, field: str | None) -> ConnectorError:
+        """The same error naming `field` (front ends name fields their own way)."""
+        if field == self.field:
+            return self
+        clone = copy.copy(self)
+        clone.field = field
+        return clone
 
     def to_dict(self) -> dict:
         return {

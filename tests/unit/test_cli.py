@@ -301,7 +301,7 @@ def test_validate_names_a_missing_role(runner, tmp_path):
 def test_run_without_input_for_a_consuming_activity(runner, moto, moto_bucket, conn_file):
     result = invoke(runner, "run", "put_object", "-c", conn_file, "-p", f"bucket={moto_bucket}")
     assert result.exit_code == 2
-    assert result.output.startswith("error: input: put_object needs input documents")
+    assert result.output.startswith("error: --input: put_object needs input documents")
 
 
 def test_output_file_refuses_path_escape(runner, moto, moto_bucket, conn_file, tmp_path):
