@@ -7,13 +7,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from botocore.exceptions import ClientError
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields
 
 from s3_connector.connector.activity import SourceActivity
 from s3_connector.connector.documents import READ_CHUNK, Document
 from s3_connector.connector.downloads import ObjectReader, open_verified
 from s3_connector.connector.errors import from_client_error
-from s3_connector.connector.fields import ObjectKey, describe
+from s3_connector.connector.fields import FullMatch, ObjectKey, describe
 
 from .common import (
     OBJECT_WRITES,
@@ -30,15 +30,33 @@ from .common import (
     version_id_field,
 )
 
-RANGE_PATTERN = r"^bytes=(\d+-\d*|-\d+)$"
+RANGE_PATTERN = r"^bytes=(?:[0-9]+-[0-9]*|-[0-9]+)$"
+RANGE_RULE = "must be one byte range: bytes=0-1023, bytes=100- or bytes=-500"
+
+
+def _position(digits: str) -> tuple[int, str]:
+    """A byte position, comparable without int() (which refuses very long numbers)."""
+    digits = digits.lstrip("0") or "0"
+    return len(digits), digits
+
+
+class _ByteRange(FullMatch):
+    """One HTTP byte range, well formed and ordered: bytes=5-2 and bytes=-0 are refused, as
+    S3 would ignore the first (sending the whole object) and refuse the second."""
+
+    def __call__(self, value: Any) -> Any:
+        super().__call__(value)
+        first, _, last = value.removeprefix("bytes=").partition("-")
+        if first and last and _position(first) > _position(last):
+            raise ValidationError(f"{RANGE_RULE}; its first byte must not be after its last")
+        if not first and _position(last) == (1, "0"):
+            raise ValidationError(f"{RANGE_RULE}; a suffix range must be at least 1 byte")
+        return value
 
 
 def range_field() -> fields.String:
     return fields.String(
-        validate=validate.Regexp(
-            RANGE_PATTERN,
-            error="must be a byte range: bytes=0-1023, bytes=100- or bytes=-500",
-        ),
+        validate=_ByteRange(RANGE_PATTERN, error=RANGE_RULE),
         metadata=describe(
             "Range",
             "Part of the object to read, as an HTTP byte range: bytes=first-last.",

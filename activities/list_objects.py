@@ -12,7 +12,7 @@ from marshmallow import fields, validate
 from s3_connector.connector.activity import TargetActivity
 from s3_connector.connector.documents import Document
 from s3_connector.connector.errors import ConnectorError
-from s3_connector.connector.fields import describe
+from s3_connector.connector.fields import KeyText, describe
 from s3_connector.connector.streaming_json import Deferred
 
 from . import continuation
@@ -43,9 +43,9 @@ EMIT_LISTING, EMIT_OBJECTS = "listing", "objects"
 
 
 class ListObjectsSettings(BucketSettings):
-    prefix = fields.String(
+    prefix = KeyText(
         load_default="",
-        validate=validate.Length(max=1024),
+        max_length=1024,
         metadata=describe(
             "Prefix", "Only keys that start with this prefix.", group="listing", dynamic=True
         ),
@@ -59,8 +59,9 @@ class ListObjectsSettings(BucketSettings):
             group="listing",
         ),
     )
-    delimiter = fields.String(
-        validate=validate.Length(min=1, max=16),
+    delimiter = KeyText(
+        min_length=1,
+        max_length=16,
         metadata=describe(
             "Delimiter",
             "Groups keys that contain it after the prefix into common prefixes (e.g. /).",
@@ -86,8 +87,9 @@ class ListObjectsSettings(BucketSettings):
         "Most entries to return: objects that pass the filter, and common prefixes. "
         "A longer listing is truncated and can be resumed from next_continuation_token."
     )
-    start_after = fields.String(
-        validate=validate.Length(min=1, max=1024),
+    start_after = KeyText(
+        min_length=1,
+        max_length=1024,
         metadata=describe(
             "Start after",
             "List keys after this key (ignored with a continuation token).",

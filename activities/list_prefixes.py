@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from marshmallow import fields, validate
-
 from s3_connector.connector.activity import TargetActivity
 from s3_connector.connector.documents import Document
-from s3_connector.connector.fields import describe
+from s3_connector.connector.fields import KeyText, describe
 
 from . import continuation
 from .common import PREFIX_WRITES, BucketSettings
@@ -24,9 +22,9 @@ from .listing import (
 
 
 class ListPrefixesSettings(BucketSettings):
-    prefix = fields.String(
+    prefix = KeyText(
         load_default="",
-        validate=validate.Length(max=1024),
+        max_length=1024,
         metadata=describe(
             "Prefix",
             "List the prefixes under this one (e.g. inbox/); the whole bucket when empty.",
@@ -34,9 +32,10 @@ class ListPrefixesSettings(BucketSettings):
             dynamic=True,
         ),
     )
-    delimiter = fields.String(
+    delimiter = KeyText(
         load_default="/",
-        validate=validate.Length(min=1, max=16),
+        min_length=1,
+        max_length=16,
         metadata=describe(
             "Delimiter",
             "What ends a prefix: keys are grouped up to the first delimiter after the prefix.",

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from marshmallow import fields, validate
 
-from s3_connector.connector.fields import describe
+from s3_connector.connector.fields import WholeNumber, describe
 from s3_connector.connector.streaming_json import Deferred
 
 MAX_RESULTS = 100_000
@@ -25,8 +25,8 @@ PAGE_SIZE = 1000
 T = TypeVar("T")
 
 
-def max_results_field(description: str, maximum: int = MAX_RESULTS) -> fields.Integer:
-    return fields.Integer(
+def max_results_field(description: str, maximum: int = MAX_RESULTS) -> WholeNumber:
+    return WholeNumber(
         load_default=maximum,
         validate=validate.Range(min=1, max=maximum),
         metadata=describe("Maximum results", description, group="listing"),

@@ -12,7 +12,7 @@ from marshmallow import fields, validate
 from s3_connector.connector.activity import TargetActivity
 from s3_connector.connector.conditions import when
 from s3_connector.connector.documents import Document
-from s3_connector.connector.fields import ObjectKey, describe
+from s3_connector.connector.fields import ObjectKey, WholeNumber, describe
 
 from .common import (
     LOCATION_SCHEMA,
@@ -51,7 +51,7 @@ class PresignSettings(BucketSettings):
             group="options",
         ),
     )
-    expires_in = fields.Integer(
+    expires_in = WholeNumber(
         load_default=3600,
         validate=validate.Range(min=1, max=MAX_EXPIRES_IN, error=EXPIRES_RULE),
         metadata=describe(

@@ -16,7 +16,7 @@ from s3_connector.connector.errors import (
     PreconditionFailed,
     from_client_error,
 )
-from s3_connector.connector.fields import describe
+from s3_connector.connector.fields import KeyText, WholeNumber, describe
 from s3_connector.connector.streaming_json import Deferred
 
 from .common import PREFIX_WRITES, BucketSettings
@@ -27,9 +27,9 @@ BATCH_SIZE = 1000
 
 
 class PurgeSettings(BucketSettings):
-    prefix = fields.String(
+    prefix = KeyText(
         load_default="",
-        validate=validate.Length(max=1024),
+        max_length=1024,
         metadata=describe(
             "Prefix",
             "Every object whose key starts with this prefix is deleted. Empty means the whole "
@@ -47,7 +47,7 @@ class PurgeSettings(BucketSettings):
             group="options",
         ),
     )
-    max_objects = fields.Integer(
+    max_objects = WholeNumber(
         validate=validate.Range(min=1),
         metadata=describe(
             "Maximum objects",

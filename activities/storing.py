@@ -12,11 +12,18 @@ import mimetypes
 import re
 from typing import Any
 
-from marshmallow import ValidationError, fields, validate
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from s3_connector.connector.activity import TargetActivity
 from s3_connector.connector.errors import InvalidInput
-from s3_connector.connector.fields import ObjectKey, StringMap, describe
+from s3_connector.connector.fields import (
+    MAX_KEY_BYTES,
+    FullMatch,
+    KeyText,
+    ObjectKey,
+    StringMap,
+    describe,
+)
 from s3_connector.connector.uploads import Body, upload
 
 from .common import OBJECT_WRITES, BucketSettings, object_url, split_key, sse_params
@@ -32,10 +39,13 @@ STORAGE_CLASSES = (
     "GLACIER_IR",
     "EXPRESS_ONEZONE",
 )
-_METADATA_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
-_METADATA_VALUE = re.compile(r"^[\x20-\x7e]*$")
+_METADATA_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
+_METADATA_VALUE = re.compile(r"[\x20-\x7e]*")
 METADATA_LIMIT = 2048
-MEDIA_TYPE_PATTERN = r"^[\w.+-]+/[\w.+-]+(\s*;.*)?$"
+MEDIA_TYPE_PATTERN = (
+    r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*(?:[ \t]*;[\t -~]*)?$"
+)
+"""type/subtype (RFC 6838 names), then parameters of printable ASCII (no line breaks)."""
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 
 
@@ -43,10 +53,10 @@ def check_metadata(value: dict[str, str]) -> None:
     """S3 user metadata: header-token names, printable ASCII values, 2 KB in all."""
     total = 0
     for name, item in value.items():
-        if not _METADATA_NAME.match(name):
-            raise ValidationError(f"name '{name}' must be a token of ASCII letters and digits")
-        if not _METADATA_VALUE.match(item):
-            raise ValidationError(f"value of '{name}' must be printable ASCII")
+        if not _METADATA_NAME.fullmatch(name):
+            raise ValidationError(f"name {name!r} must be a token of ASCII letters and digits")
+        if not _METADATA_VALUE.fullmatch(item):
+            raise ValidationError(f"value of {name!r} must be printable ASCII")
         total += len(name) + len(item)
     if total > METADATA_LIMIT:
         raise ValidationError(f"must be at most {METADATA_LIMIT} bytes in all")
@@ -56,9 +66,7 @@ def content_type_field(
     description: str, *, group: str = "object", dynamic: bool = True, condition: dict | None = None
 ) -> fields.String:
     return fields.String(
-        validate=validate.Regexp(
-            MEDIA_TYPE_PATTERN, error="must be a media type such as text/plain"
-        ),
+        validate=FullMatch(MEDIA_TYPE_PATTERN, error="must be a media type such as text/plain"),
         metadata=describe(
             "Content type", description, group=group, dynamic=dynamic, condition=condition
         ),
@@ -113,8 +121,9 @@ class LocatedSettings(BucketSettings):
             dynamic=True,
         )
     )
-    folder = fields.String(
-        validate=validate.Length(max=1023),
+    folder = KeyText(
+        max_bytes=MAX_KEY_BYTES - 1,
+        max_length=MAX_KEY_BYTES - 1,
         metadata=describe(
             "Folder",
             "Key prefix the file name is put under, when no key is given.",
@@ -122,8 +131,10 @@ class LocatedSettings(BucketSettings):
             dynamic=True,
         ),
     )
-    file_name = fields.String(
-        validate=validate.Length(min=1, max=1024),
+    file_name = KeyText(
+        max_bytes=MAX_KEY_BYTES,
+        min_length=1,
+        max_length=MAX_KEY_BYTES,
         metadata=describe(
             "File name",
             "Last part of the key, when no key is given. Defaults to the document's file name.",
@@ -131,6 +142,17 @@ class LocatedSettings(BucketSettings):
             dynamic=True,
         ),
     )
+
+    @validates_schema
+    def _check_joined_key(self, data: dict[str, Any], **_: Any) -> None:
+        """The key that `folder` and `file_name` make is checked as the settings load, before
+        any document runs (each part's characters are checked by its own field)."""
+        if data.get("key") or not data.get("file_name"):
+            return
+        try:
+            object_key(data)
+        except InvalidInput as exc:
+            raise ValidationError(exc.message, exc.field or "key") from None
 
 
 def object_key(settings: dict[str, Any]) -> str:
@@ -144,8 +166,13 @@ def object_key(settings: dict[str, Any]) -> str:
         )
     folder = (settings.get("folder") or "").strip("/")
     key = f"{folder}/{file_name}" if folder else file_name
-    if len(key.encode("utf-8")) > 1024:
-        raise InvalidInput("must be at most 1024 bytes", field="key")
+    size = len(key.encode("utf-8", "surrogatepass"))
+    if size > MAX_KEY_BYTES:
+        joined = "the key folder/file_name" if folder else "the key"
+        raise InvalidInput(
+            f"{joined} must be at most {MAX_KEY_BYTES} bytes of UTF-8 (it is {size})",
+            field="file_name",
+        )
     return key
 
 

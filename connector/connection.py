@@ -18,12 +18,21 @@ from botocore.credentials import (
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.session import Session as BotocoreSession
 from botocore.utils import parse_timestamp
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from . import settings as settings_loader
 from .conditions import any_match, is_set, when
 from .errors import ConnectorError, InvalidInput, translate
-from .fields import BucketName, RegionName, SecretString, describe
+from .fields import (
+    AWS_REGION_RULE,
+    BucketName,
+    FullMatch,
+    RegionName,
+    SecretString,
+    WholeNumber,
+    describe,
+    is_aws_region,
+)
 from .regions import RegionResolver
 from .secrets import reveal
 from .settings import SettingsSchema
@@ -91,8 +100,8 @@ class ConnectionSchema(SettingsSchema):
         ),
     )
     role_arn = fields.String(
-        validate=validate.Regexp(
-            r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$",
+        validate=FullMatch(
+            r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]+$",
             error="must be an IAM role ARN such as arn:aws:iam::123456789012:role/name",
         ),
         metadata=describe(
@@ -114,8 +123,9 @@ class ConnectionSchema(SettingsSchema):
     )
     session_name = fields.String(
         load_default="s3-connector",
-        validate=validate.Regexp(
-            r"^[\w+=,.@-]{2,64}$", error="must be 2 to 64 characters of letters, digits and +=,.@_-"
+        validate=FullMatch(
+            r"^[A-Za-z0-9_+=,.@-]{2,64}$",
+            error="must be 2 to 64 characters of letters, digits and +=,.@_-",
         ),
         metadata=describe(
             "Session name",
@@ -124,7 +134,7 @@ class ConnectionSchema(SettingsSchema):
             condition=when("auth", "assume_role"),
         ),
     )
-    duration_seconds = fields.Integer(
+    duration_seconds = WholeNumber(
         load_default=3600,
         validate=validate.Range(min=900, max=43200),
         metadata=describe(
@@ -135,6 +145,7 @@ class ConnectionSchema(SettingsSchema):
         ),
     )
     region = RegionName(
+        by_endpoint=False,
         metadata=describe(
             "Default region",
             "Region for requests that are not about one bucket, and the fallback when a "
@@ -184,7 +195,7 @@ class ConnectionSchema(SettingsSchema):
             "Read timeout (s)", "Seconds to wait for data on an open connection.", group="network"
         ),
     )
-    max_attempts = fields.Integer(
+    max_attempts = WholeNumber(
         load_default=5,
         validate=validate.Range(min=1, max=20),
         metadata=describe(
@@ -213,6 +224,24 @@ class ConnectionSchema(SettingsSchema):
             group="network",
         ),
     )
+    allow_control_characters = fields.Boolean(
+        load_default=False,
+        metadata=describe(
+            "Allow control characters in keys",
+            "Accept control characters (U+0001 to U+001F and U+007F: tab, newline...) in "
+            "object keys, prefixes and delimiters. Off by default: S3 stores such keys, but "
+            "they break XML listings, logs, file names and most tools. NUL is never allowed.",
+            group="options",
+        ),
+    )
+
+    @validates_schema
+    def _check_region(self, data: dict[str, Any], **_: Any) -> None:
+        """On Amazon S3 (no endpoint_url) the region must be one of AWS's; an S3-compatible
+        server may name its own (any host label)."""
+        region = data.get("region")
+        if region and not data.get("endpoint_url") and not is_aws_region(region):
+            raise ValidationError(AWS_REGION_RULE, "region")
 
 
 class Connection:

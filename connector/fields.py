@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
+from botocore.loaders import create_loader
 from marshmallow import ValidationError, fields, validate
 
 from .conditions import Condition
@@ -66,8 +73,57 @@ class SecretString(SecretField, fields.String):
         return super()._serialize(value, attr, obj, **kwargs)
 
 
+class FullMatch(validate.Regexp):
+    """A pattern the whole string must match (`re.fullmatch`). marshmallow's `Regexp` only
+    anchors the start, and `$` also matches before a trailing newline, so `^a$` would let
+    "a\n" through. The pattern text stays ECMA-262 compatible (`^...$`, no `\\Z`, no named
+    groups, no inline flags, ASCII classes rather than `\\w` and `\\d`), because designers check
+    the same pattern, from the descriptor, in a browser."""
+
+    def __call__(self, value: Any) -> Any:
+        if not isinstance(value, str) or self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
+# --- rules that depend on the connection ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InputRules:
+    """What the connection allows in settings: control characters in keys and prefixes
+    (`allow_control_characters`), and any region name (a custom `endpoint_url`; on Amazon S3 a
+    region must be one of AWS's)."""
+
+    allow_control_characters: bool = False
+    custom_endpoint: bool = False
+
+
+STRICT_INPUT_RULES = InputRules()
+_INPUT_RULES: ContextVar[InputRules | None] = ContextVar("s3_connector_input_rules", default=None)
+"""The rules of the connection whose activity's settings are being loaded; the harness sets
+them around each load (`input_rules`). Outside it, the strict defaults apply."""
+
+
+@contextmanager
+def input_rules(rules: InputRules) -> Iterator[None]:
+    """Load settings under `rules` (the harness does, with its connection's)."""
+    token = _INPUT_RULES.set(rules)
+    try:
+        yield
+    finally:
+        _INPUT_RULES.reset(token)
+
+
+def current_input_rules() -> InputRules:
+    return _INPUT_RULES.get() or STRICT_INPUT_RULES
+
+
+# --- bucket names ---------------------------------------------------------------------------
+
+
 BUCKET_NAME_PATTERN = (
-    r"^(?!\d+\.\d+\.\d+\.\d+$)(?!xn--)(?!sthree-)(?!amzn-s3-demo-)(?!.*\.\.)"
+    r"^(?![0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$)(?!xn--)(?!sthree-)(?!amzn-s3-demo-)(?!.*\.\.)"
     r"(?!.*-s3alias$)(?!.*--ol-s3$)(?!.*\.mrap$)(?!.*--x-s3$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
 )
 BUCKET_NAME_RULE = (
@@ -84,35 +140,178 @@ class BucketName(fields.String):
         super().__init__(
             validate=[
                 validate.Length(min=3, max=63, error=BUCKET_NAME_RULE),
-                validate.Regexp(BUCKET_NAME_PATTERN, error=BUCKET_NAME_RULE),
+                FullMatch(BUCKET_NAME_PATTERN, error=BUCKET_NAME_RULE),
             ],
             **kwargs,
         )
 
 
-class ObjectKey(fields.String):
-    """An S3 object key: 1 to 1,024 characters."""
+# --- keys, prefixes and other text sent to S3 -------------------------------------------------
+
+
+_CONTROL_CHARACTER = re.compile(r"[\x01-\x1f\x7f]")
+MAX_KEY_BYTES = 1024
+"""S3's limit on an object key, in bytes of UTF-8."""
+
+
+def utf8_size(value: str) -> int:
+    """Bytes of `value` in UTF-8, or raise ValidationError when it cannot be encoded (a lone
+    surrogate: JSON's `\\udc80`, or a command-line argument that was not UTF-8)."""
+    try:
+        return len(value.encode("utf-8"))
+    except UnicodeEncodeError as exc:
+        raise ValidationError(
+            f"must be valid Unicode text: character {exc.start + 1} is a lone surrogate "
+            f"(U+{ord(value[exc.start]):04X}), which UTF-8 cannot encode"
+        ) from None
+
+
+def check_text(value: str, *, max_bytes: int | None = None) -> None:
+    """The rules of text that S3 receives as a key, a prefix or a delimiter: UTF-8 encodable,
+    no NUL, no control character (U+0001 to U+001F, U+007F) unless the connection allows them
+    (`allow_control_characters`), and at most `max_bytes` bytes of UTF-8."""
+    size = utf8_size(value)
+    if "\x00" in value:
+        raise ValidationError(
+            f"must not contain the NUL character (U+0000, character {value.index(chr(0)) + 1})"
+        )
+    if not current_input_rules().allow_control_characters:
+        control = _CONTROL_CHARACTER.search(value)
+        if control is not None:
+            raise ValidationError(
+                f"must not contain control characters (U+{ord(control.group()):04X} at "
+                f"character {control.start() + 1}); the connection's allow_control_characters "
+                "allows them"
+            )
+    if max_bytes is not None and size > max_bytes:
+        raise ValidationError(f"must be at most {max_bytes} bytes of UTF-8 (it is {size})")
+
+
+class TextRules(validate.Validator):
+    """`check_text` as a validator."""
+
+    def __init__(self, *, max_bytes: int | None = None):
+        self.max_bytes = max_bytes
+
+    def __call__(self, value: Any) -> Any:
+        check_text(value, max_bytes=self.max_bytes)
+        return value
+
+
+class KeyText(fields.String):
+    """Text S3 receives as (part of) a key: a prefix, a start-after key, a folder, a file name,
+    a delimiter. `check_text`'s rules, then `min_length` to `max_length` characters (the
+    descriptor's limits) and at most `max_bytes` bytes of UTF-8."""
+
+    def __init__(
+        self,
+        *,
+        max_bytes: int | None = MAX_KEY_BYTES,
+        min_length: int | None = None,
+        max_length: int | None = None,
+        **kwargs,
+    ):
+        rules: list[Any] = [TextRules(max_bytes=max_bytes)]
+        if min_length is not None or max_length is not None:
+            if max_length is None:
+                error = f"must be at least {min_length} character{'s' * (min_length > 1)}"
+            elif not min_length:
+                error = f"must be at most {max_length} characters"
+            else:
+                error = f"must be {min_length} to {max_length} characters"
+            rules.append(validate.Length(min=min_length, max=max_length, error=error))
+        super().__init__(validate=rules, **kwargs)
+
+
+class ObjectKey(KeyText):
+    """An S3 object key: 1 to 1,024 bytes of UTF-8, no NUL, and no control characters unless
+    the connection allows them (see `check_text`)."""
 
     def __init__(self, **kwargs):
-        super().__init__(
-            validate=validate.Length(min=1, max=1024, error="must be 1 to 1024 characters"),
-            **kwargs,
-        )
+        super().__init__(max_bytes=MAX_KEY_BYTES, min_length=1, max_length=MAX_KEY_BYTES, **kwargs)
 
 
-REGION_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$"
+# --- regions --------------------------------------------------------------------------------
+
+
+REGION_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
+"""A host label: what any S3-compatible server may call a region."""
+REGION_RULE = "must be a region name such as eu-west-1"
+AWS_REGION_RULE = (
+    "must be an AWS region name such as eu-west-1 (other names need the connection's endpoint_url)"
+)
+
+
+@functools.cache
+def _aws_partitions() -> tuple[tuple[re.Pattern[str], frozenset[str]], ...]:
+    """Each AWS partition's region regex and named regions, from botocore's own data."""
+    data = create_loader().load_data("partitions")
+    return tuple(
+        (re.compile(partition["regionRegex"]), frozenset(partition.get("regions", {})))
+        for partition in data["partitions"]
+    )
+
+
+def is_aws_region(name: str) -> bool:
+    """Whether `name` is a region of one of AWS's partitions (aws, aws-cn, aws-us-gov...)."""
+    if re.fullmatch(REGION_PATTERN, name) is None:
+        return False
+    return any(
+        pattern.fullmatch(name) is not None or name in named for pattern, named in _aws_partitions()
+    )
+
+
+class _AwsRegionUnlessCustomEndpoint(validate.Validator):
+    """On Amazon S3 (no custom endpoint_url on the connection, see `InputRules`), a region
+    must be one of AWS's."""
+
+    def __call__(self, value: Any) -> Any:
+        if not current_input_rules().custom_endpoint and not is_aws_region(value):
+            raise ValidationError(AWS_REGION_RULE)
+        return value
 
 
 class RegionName(fields.String):
-    """A region name such as `eu-west-1` (S3-compatible servers may use their own)."""
+    """A region name such as `eu-west-1`: a host label of at most 63 characters, and one of
+    AWS's regions unless the connection has a custom endpoint (S3-compatible servers may
+    name their own). The connection's own region field passes `by_endpoint=False`: its
+    schema checks it knowing its endpoint_url."""
 
-    def __init__(self, **kwargs):
-        super().__init__(
-            validate=validate.Regexp(
-                REGION_PATTERN, error="must be a region name such as eu-west-1"
-            ),
-            **kwargs,
-        )
+    def __init__(self, *, by_endpoint: bool = True, **kwargs):
+        rules: list[Any] = [FullMatch(REGION_PATTERN, error=REGION_RULE)]
+        if by_endpoint:
+            rules.append(_AwsRegionUnlessCustomEndpoint())
+        super().__init__(validate=rules, **kwargs)
+
+
+# --- numbers --------------------------------------------------------------------------------
+
+
+WHOLE_NUMBER_RULE = "must be a whole number"
+_INTEGRAL_TEXT = re.compile(r"[+-]?[0-9]+")
+
+
+class WholeNumber(fields.Integer):
+    """An integer: a JSON integer, an integral number (5.0) or the text of one ("5"); never
+    1.5, "1.5", "5.0", a boolean, NaN or infinity."""
+
+    default_error_messages = {"invalid": WHOLE_NUMBER_RULE, "too_large": WHOLE_NUMBER_RULE}
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float):
+            if not value.is_integer():
+                raise self.make_error("invalid", input=value)
+            return int(value)
+        if isinstance(value, str) and _INTEGRAL_TEXT.fullmatch(value):
+            try:
+                return int(value)
+            except ValueError:  # more digits than int() converts
+                raise self.make_error("invalid", input=value) from None
+        raise self.make_error("invalid", input=value)
 
 
 class SseCustomerKey(Secret):
@@ -132,7 +331,7 @@ class SseCustomerKey(Secret):
 SSE_C_RULE = "must be the base64 encoding of a 32-byte (256-bit) key"
 
 
-class _SecretRegexp(validate.Regexp):
+class _SecretRegexp(FullMatch):
     """A pattern checked on a secret's plain value (and stated in the descriptor)."""
 
     def __call__(self, value: Any) -> Any:

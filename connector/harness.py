@@ -12,10 +12,21 @@ from .activity import Activity
 from .connection import Connection
 from .documents import Document
 from .errors import InvalidInput
+from .fields import InputRules, input_rules
 from .registry import Registry
 
 BOUND_TO_BUCKET = ("region", "version_id")
 """Tracked properties that describe the tracked bucket's object, not any other bucket's."""
+
+
+def connection_rules(connection: Connection) -> InputRules:
+    """What the connection allows in an activity's settings: control characters in keys
+    (its allow_control_characters) and any region name (a custom endpoint_url)."""
+    settings = getattr(connection, "settings", None) or {}
+    return InputRules(
+        allow_control_characters=bool(settings.get("allow_control_characters")),
+        custom_endpoint=bool(settings.get("endpoint_url")),
+    )
 
 
 class PreparedActivity:
@@ -33,7 +44,9 @@ class PreparedActivity:
         self.config = dict(config)
         self.concurrency = concurrency
         self.dynamic = [field["name"] for field in descriptor["fields"] if field["dynamic"]]
-        settings_loader.load(type(activity).Settings, self.config, partial=self.dynamic)
+        self.rules = connection_rules(activity.connection)
+        with input_rules(self.rules):
+            settings_loader.load(type(activity).Settings, self.config, partial=self.dynamic)
 
     def settings_for(self, document: Document) -> dict[str, Any]:
         """Validated settings for one document. For each dynamic field: the document's
@@ -54,7 +67,8 @@ class PreparedActivity:
             for name in BOUND_TO_BUCKET:
                 if name in tracked and merged.get(name) == tracked[name]:
                     merged.pop(name)
-        return settings_loader.load(type(self.activity).Settings, merged)
+        with input_rules(self.rules):
+            return settings_loader.load(type(self.activity).Settings, merged)
 
     def requests(self, documents: Iterable[Document] | None) -> Iterable[Document]:
         if documents is not None:

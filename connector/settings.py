@@ -40,9 +40,19 @@ def _first_error(messages: Any, path: str = "") -> tuple[str, str]:
     return path or "settings", str(messages)
 
 
+def _one_line(text: str) -> str:
+    """`text` with every unprintable character (a line break, a control character, a lone
+    surrogate) escaped, so that an error naming a value or an unknown field stays one line."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in text)
+
+
 def validation_error(exc: ValidationError, schema: Schema) -> InvalidInput:
-    """Turn a marshmallow error into an InvalidInput naming the first failing field."""
+    """Turn a marshmallow error into an InvalidInput naming the first failing field, on one
+    line."""
     field, message = _first_error(exc.messages)
+    field, message = _one_line(field), _one_line(message)
     if message == "Unknown field.":
         known = ", ".join(sorted(schema.fields))
         message = f"unknown field (known fields: {known})"

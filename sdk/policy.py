@@ -93,7 +93,7 @@ def declared_permissions(
 def _buckets(buckets: Iterable[str]) -> list[str]:
     names = sorted(set(buckets))
     for name in names:
-        if name != ALL_BUCKETS and not _BUCKET_NAME.match(name):
+        if name != ALL_BUCKETS and not _BUCKET_NAME.fullmatch(name):
             raise InvalidInput(f"'{name}' {BUCKET_NAME_RULE}", field="bucket")
     if not names or ALL_BUCKETS in names:
         return [ALL_BUCKETS]
@@ -123,7 +123,7 @@ def _partition(partition: str) -> str:
 def _kms_keys(kms_keys: Iterable[str], partition: str) -> list[str]:
     keys = sorted(set(kms_keys))
     for arn in keys:
-        match = _KMS_KEY_ARN.match(arn)
+        match = _KMS_KEY_ARN.fullmatch(arn)
         if not match:
             raise InvalidInput(
                 f"'{arn}' must be a KMS key ARN such as "
