@@ -19,19 +19,41 @@ CHUNK = 1024 * 1024
 
 
 def read_json_file(path: str, field: str) -> dict[str, Any]:
+    """The JSON object in the file at `path`, or on standard input (`-`). A file that cannot
+    be read, is not UTF-8, is not JSON or holds no JSON object is InvalidInput naming `field`
+    (the option: `--config`, `connection`), in a one-line message."""
+    shown = path if path.isprintable() else ascii(path)
     try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {path} ({exc.strerror})", field=field) from None
+        if path == "-":
+            stream = getattr(sys.stdin, "buffer", None)
+            raw: bytes | str = stream.read() if stream is not None else sys.stdin.read()
+        else:
+            raw = Path(path).read_bytes()
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(
+            f"{shown} is not UTF-8 text (byte {exc.start + 1} is not valid UTF-8)", field=field
+        ) from None
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise InvalidInput(f"cannot read {shown} ({reason})", field=field) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidInput(
-            f"{path} is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})",
+            f"{shown} is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})",
             field=field,
         ) from None
+    except ValueError:
+        raise InvalidInput(
+            f"{shown} is not valid JSON (a number has too many digits)", field=field
+        ) from None
+    except RecursionError:
+        raise InvalidInput(f"{shown} is not valid JSON (nested too deeply)", field=field) from None
     if not isinstance(data, dict):
-        raise InvalidInput(f"{path} must hold a JSON object", field=field)
+        kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+        found = kind.get(type(data), "a number")
+        raise InvalidInput(f"{shown} must hold a JSON object, not {found}", field=field)
     return data
 
 
