@@ -13,6 +13,7 @@ from marshmallow import fields, validate
 from s3_connector.connector.errors import ConnectorError, InvalidInput
 from s3_connector.connector.fields import (
     BucketName,
+    FullMatch,
     ObjectKey,
     RegionName,
     SseCustomerKeyField,
@@ -97,7 +98,10 @@ def object_url(client: Any, bucket: str, key: str) -> str:
 
 def version_id_field(description: str, condition: dict | None = None) -> fields.String:
     return fields.String(
-        validate=validate.Length(min=1, max=1024),
+        validate=[
+            validate.Length(min=1, max=1024),
+            FullMatch(r"^[!-~]+$", error="must be a version ID: printable ASCII, no spaces"),
+        ],
         metadata=describe(
             "Version ID", description, group="object", dynamic=True, condition=condition
         ),

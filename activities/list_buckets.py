@@ -6,12 +6,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from marshmallow import fields, validate
+from marshmallow import fields
 
 from s3_connector.connector.activity import TargetActivity
 from s3_connector.connector.documents import Document
 from s3_connector.connector.errors import translate
-from s3_connector.connector.fields import describe
+from s3_connector.connector.fields import FullMatch, describe
 from s3_connector.connector.settings import SettingsSchema
 
 from .common import timestamp
@@ -24,7 +24,11 @@ PAGE_SIZE = 10_000
 
 class ListBucketsSettings(SettingsSchema):
     prefix = fields.String(
-        validate=validate.Length(max=63),
+        validate=FullMatch(
+            r"^[A-Za-z0-9._-]{0,63}$",
+            error="must be the start of a bucket name: at most 63 letters, digits, dots, "
+            "hyphens and underscores",
+        ),
         metadata=describe(
             "Prefix", "Only buckets whose name starts with this prefix.", group="listing"
         ),

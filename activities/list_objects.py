@@ -68,8 +68,10 @@ class ListObjectsSettings(BucketSettings):
             group="listing",
         ),
     )
-    filter = fields.String(
-        validate=validate.Length(min=1, max=1024),
+    filter = KeyText(
+        max_bytes=None,
+        min_length=1,
+        max_length=1024,
         metadata=describe(
             "Filter",
             "A glob (* ? [abc]) on the object's name, the part of the key after the last /; "

@@ -9,13 +9,17 @@ it, the region) the response carries as deferred properties.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate
 
-from s3_connector.connector.fields import WholeNumber, describe
+from s3_connector.connector.errors import InvalidInput
+from s3_connector.connector.fields import MAX_KEY_BYTES, WholeNumber, check_text, describe
 from s3_connector.connector.streaming_json import Deferred
+
+from . import continuation
 
 MAX_RESULTS = 100_000
 """The most entries one listing returns; a longer one is truncated and resumable."""
@@ -33,9 +37,25 @@ def max_results_field(description: str, maximum: int = MAX_RESULTS) -> WholeNumb
     )
 
 
+def _check_token(token: str) -> None:
+    """A token is printable ASCII (S3's are base64); one this connector issued must decode to
+    a key that `check_text` accepts (control characters only where the connection allows)."""
+    if _TOKEN.fullmatch(token) is None:
+        raise ValidationError("must be a next_continuation_token: printable ASCII, no spaces")
+    try:
+        start_after = continuation.request_params(token).get("StartAfter")
+    except InvalidInput as exc:
+        raise ValidationError(exc.message) from None
+    if start_after is not None:
+        check_text(start_after, max_bytes=MAX_KEY_BYTES + 4)
+
+
+_TOKEN = re.compile(r"[!-~]+")
+
+
 def continuation_token_field() -> fields.String:
     return fields.String(
-        validate=validate.Length(min=1),
+        validate=[validate.Length(min=1), _check_token],
         metadata=describe(
             "Continuation token",
             "next_continuation_token of a truncated listing, to resume it exactly.",
