@@ -386,6 +386,9 @@ class Connection:
                     config=self.client_config(region, addressing_style),
                 )
                 client.meta.events.register("after-call.s3", self.regions.learn_redirect)
+                client.meta.events.register(
+                    "before-call.s3.GetObject", _leave_response_checksums_to_the_reader
+                )
                 if create_only:
                     for operation in ("PutObject", "CompleteMultipartUpload"):
                         client.meta.events.register(
@@ -452,6 +455,13 @@ def _botocore_session() -> BotocoreSession:
         timestamp_parser=_parse_timestamp
     )
     return session
+
+
+def _leave_response_checksums_to_the_reader(context: dict, **_: Any) -> None:
+    """GetObject asks for checksums (ChecksumMode) so that `downloads.ObjectReader` verifies
+    the content, resumes included; botocore would check them again and, on a mismatch,
+    raise outside the taxonomy before the reader could."""
+    context.get("checksum", {}).pop("response_algorithms", None)
 
 
 def _require_absent(params: dict, **_: Any) -> None:
