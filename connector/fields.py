@@ -21,6 +21,7 @@ from botocore.loaders import create_loader
 from marshmallow import ValidationError, fields, validate
 
 from .conditions import Condition
+from .redaction import register_sse_c_key
 from .secrets import Secret
 
 
@@ -318,6 +319,14 @@ class SseCustomerKey(Secret):
     """A validated SSE-C key; `request_params` gives the AES256 headers with their MD5."""
 
     __slots__ = ()
+
+    def __init__(self, value: str):
+        super().__init__(value)
+        try:
+            raw = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            return  # not a key: the field refuses it
+        register_sse_c_key(raw)  # its raw bytes, hex and MD5 are masked too
 
     def request_params(self, prefix: str = "SSECustomer") -> dict[str, str]:
         raw = base64.b64decode(self.reveal())

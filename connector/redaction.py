@@ -1,5 +1,257 @@
-"""Placeholder until the redaction layer lands."""
+"""Redaction: the secrets this process has seen are masked in every error and log record.
+
+Every `Secret` registers its value when it is made, an SSE-C key registers each encoding of
+its key, and the connection registers the credentials it resolves. `redact` masks each
+registered form, and the signatures and security tokens of SigV4 requests and presigned URLs,
+with `****`. `install_logging_redaction` makes every log record of the process (botocore,
+urllib3, s3transfer, the host application's...) redacted before any handler sees it.
+
+Nothing here imports the rest of the connector: errors, secrets and fields import it.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import json
+import logging
+import re
+import threading
+import urllib.parse
+from collections import OrderedDict
+from collections.abc import Iterable
+
+MASK = "****"
+MIN_LENGTH = 4
+"""Shorter values are not registered: masking them would mask noise."""
+MAX_FORMS = 10_000
+"""Registered forms kept; the least recently registered is dropped first. Registering a value
+again (each time a `Secret` of it is made) makes it the most recent."""
+
+_SIGNATURE = r"(?:x-amz-)?signature(?:=|%3d|:\s*)"
+_SECRET_HEADER = (
+    r"x-amz-(?:security-token"
+    r"|(?:copy-source-)?server-side-encryption-customer-key(?:-md5)?)"
+    r"(?:=|%3d|:[ \t]*|['\"]:[ \t]*b?['\"])"
+)
+_FIXED = re.compile(
+    rf"(?i)(?P<signature>{_SIGNATURE})[0-9a-f]{{16,}}|(?P<header>{_SECRET_HEADER})[^\s&'\"<>,;]+"
+)
+"""Secrets recognised by their shape, registered or not: the hex signature of a presigned URL
+(`X-Amz-Signature=`), of an Authorization header (`Signature=`) and of botocore's signing log
+(`Signature:`), and the value of a security token or SSE-C key in a query string
+(`X-Amz-Security-Token=`), a header line (`x-amz-security-token: ...`) or a headers dict."""
+
+
+def _keep_name(match: re.Match[str]) -> str:
+    return (match.group("signature") or match.group("header")) + MASK
+
+
+# --- derived forms ---------------------------------------------------------------------------
+
+
+def _str_escaped(value: str) -> set[str]:
+    """How `value` shows inside a str repr (both quote styles) and inside a JSON string."""
+    inner = repr(value + "\"'")[1:-4]  # forces single quotes, so ' shows as \'
+    forms = {inner, inner.replace("\\'", "'")}
+    forms.add(json.dumps(value)[1:-1])
+    forms.add(json.dumps(value, ensure_ascii=False)[1:-1])
+    return forms
+
+
+def _bytes_escaped(value: bytes) -> set[str]:
+    """How `value` shows inside a bytes repr, `b'\\x..'` (both quote styles)."""
+    inner = repr(value + b"\"'")[2:-4]
+    return {inner, inner.replace("\\'", "'")}
+
+
+def _url_encoded(value: str) -> set[str]:
+    quoted = urllib.parse.quote(value, safe="")
+    return {quoted, re.sub(r"%[0-9A-F]{2}", lambda m: m.group().lower(), quoted)}
+
+
+def _forms(value: str | bytes) -> set[str]:
+    if isinstance(value, bytes):
+        forms = _bytes_escaped(value) | {value.decode("latin-1")}
+        try:
+            text = value.decode("utf-8")
+        except UnicodeDecodeError:
+            return forms
+        return forms | _forms(text)
+    forms = {value} | _url_encoded(value) | _str_escaped(value)
+    with contextlib.suppress(UnicodeEncodeError):  # a lone surrogate has no UTF-8
+        forms |= _bytes_escaped(value.encode("utf-8"))
+    return forms
+
+
+def sse_c_key_forms(raw: bytes) -> list[str | bytes]:
+    """The values an SSE-C key shows as: its base64, its raw bytes, its hex (lower and upper
+    case), and its MD5 in base64 and hex."""
+    md5 = hashlib.md5(raw, usedforsecurity=False).digest()
+    return [
+        base64.b64encode(raw).decode("ascii"),
+        raw,
+        raw.hex(),
+        raw.hex().upper(),
+        base64.b64encode(md5).decode("ascii"),
+        md5.hex(),
+        md5.hex().upper(),
+    ]
+
+
+# --- the registry ----------------------------------------------------------------------------
+
+
+def _alternation(values: list[str], depth: int = 0) -> str:
+    """A regex matching exactly `values` (sorted, distinct, sharing their first `depth`
+    characters), factored by common prefix so that a position is rejected after a few
+    characters; at each position the longest value wins (an optional tail is greedy)."""
+    first, last = values[0], values[-1]
+    common = depth
+    while common < min(len(first), len(last)) and first[common] == last[common]:
+        common += 1  # sorted: the common prefix of the first and last is everyone's
+    head = re.escape(first[depth:common])
+    longer = [value for value in values if len(value) > common]
+    if not longer:
+        return head
+    branches = []
+    start = 0
+    for index in range(1, len(longer) + 1):
+        if index == len(longer) or longer[index][common] != longer[start][common]:
+            branches.append(_alternation(longer[start:index], common))
+            start = index
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    if len(longer) < len(values):  # one value ends here: the rest is optional
+        body = (body if len(branches) > 1 else f"(?:{body})") + "?"
+    return head + body
+
+
+def _compile(values: Iterable[str]) -> re.Pattern[str] | None:
+    ordered = sorted(set(values))
+    if not ordered:
+        return None
+    try:
+        return re.compile(_alternation(ordered))
+    except (RecursionError, re.error):  # pathological nesting: a flat alternation
+        ordered.sort(key=len, reverse=True)
+        return re.compile("|".join(map(re.escape, ordered)))
+
+
+class _Registry:
+    """Registered forms, most recent last, with their pattern compiled on first use after a
+    change."""
+
+    def __init__(self, limit: int = MAX_FORMS):
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._forms: OrderedDict[str, None] = OrderedDict()
+        self._pattern: re.Pattern[str] | None = None
+        self._stale = False
+
+    def add(self, forms: Iterable[str]) -> None:
+        with self._lock:
+            for form in forms:
+                if len(form) < MIN_LENGTH:
+                    continue
+                if form in self._forms:
+                    self._forms.move_to_end(form)
+                    continue
+                self._forms[form] = None
+                self._stale = True
+            while len(self._forms) > self.limit:
+                self._forms.popitem(last=False)
+                self._stale = True
+
+    def pattern(self) -> re.Pattern[str] | None:
+        if not self._stale:
+            return self._pattern
+        with self._lock:
+            if self._stale:
+                self._pattern = _compile(self._forms)
+                self._stale = False
+            return self._pattern
+
+    def __len__(self) -> int:
+        return len(self._forms)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._forms.clear()
+            self._pattern = None
+            self._stale = False
+
+
+_registry = _Registry()
+
+
+def register(value: str | bytes | None) -> None:
+    """Remember a secret value, with the forms it may show as: itself, URL-encoded, escaped in
+    a str, bytes or JSON literal. None and values shorter than 4 characters are ignored."""
+    if value is None or len(value) < MIN_LENGTH:
+        return
+    _registry.add(_forms(value))
+
+
+def register_sse_c_key(raw: bytes) -> None:
+    """Remember an SSE-C key (its raw 32 bytes) in each encoding it may show as: base64, the
+    raw bytes, hex, and its MD5 in base64 and hex (see `sse_c_key_forms`)."""
+    forms: set[str] = set()
+    for value in sse_c_key_forms(bytes(raw)):
+        forms |= _forms(value)
+    _registry.add(forms)
 
 
 def redact(text: str) -> str:
-    return text
+    """`text` with every registered secret, and every SigV4 signature or security token,
+    replaced by `****`."""
+    if not isinstance(text, str):
+        text = str(text)
+    if not text:
+        return text
+    pattern = _registry.pattern()
+    if pattern is not None:
+        text = pattern.sub(MASK, text)
+    return _FIXED.sub(_keep_name, text)
+
+
+# --- logging ---------------------------------------------------------------------------------
+
+
+_install_lock = threading.Lock()
+_exception_formatter = logging.Formatter()
+
+
+def _redact_record(record: logging.LogRecord) -> None:
+    """Compute the record's message, redacted, as its `msg` (with no args), and its
+    traceback, redacted, as its `exc_text`; so no handler or formatter sees a secret."""
+    try:
+        message = record.getMessage()
+    except Exception:  # arguments that do not fit the format: keep both, redacted
+        message = f"{record.msg} {record.args!r}"
+    record.msg = redact(message)
+    record.args = None
+    if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
+        record.exc_text = redact(_exception_formatter.formatException(record.exc_info))
+    elif record.exc_text:
+        record.exc_text = redact(record.exc_text)
+    if record.stack_info:
+        record.stack_info = redact(record.stack_info)
+
+
+def install_logging_redaction() -> None:
+    """Make every log record of every logger of the process redacted before any handler sees
+    it, by wrapping the log record factory (chained to the one in place). Idempotent. The
+    factory is only called for records of enabled levels: with logging off it costs nothing."""
+    with _install_lock:
+        previous = logging.getLogRecordFactory()
+        if getattr(previous, "_s3c_redacting", False):
+            return
+
+        def factory(*args, **kwargs) -> logging.LogRecord:
+            record = previous(*args, **kwargs)
+            _redact_record(record)
+            return record
+
+        factory._s3c_redacting = True  # type: ignore[attr-defined]
+        logging.setLogRecordFactory(factory)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .redaction import register
+
 
 class Secret:
     """A secret string: `reveal()` gives the value; every other view shows a mask."""
@@ -10,6 +12,7 @@ class Secret:
 
     def __init__(self, value: str):
         self._value = value
+        register(value)  # masked wherever it might show: errors, logs (see `redaction`)
 
     def reveal(self) -> str:
         return self._value
