@@ -14,6 +14,7 @@ from botocore.config import Config
 from botocore.credentials import (
     AssumeRoleCredentialFetcher,
     DeferredRefreshableCredentials,
+    RefreshableCredentials,
 )
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.session import Session as BotocoreSession
@@ -33,6 +34,7 @@ from .fields import (
     describe,
     is_aws_region,
 )
+from .redaction import install_logging_redaction, register
 from .regions import RegionResolver
 from .secrets import reveal
 from .settings import SettingsSchema
@@ -248,6 +250,7 @@ class Connection:
     """A validated S3 connection; hands out one thread-safe boto3 client per region."""
 
     def __init__(self, settings: Mapping[str, Any] | None = None):
+        install_logging_redaction()  # an embedding host's logs are redacted too
         self.settings = settings_loader.load(ConnectionSchema, settings or {})
         self._lock = threading.Lock()
         self._clients: dict[tuple[str, bool], Any] = {}
@@ -300,6 +303,7 @@ class Connection:
         with self._lock:
             if self._session is None:
                 self._session = self._build_session()
+                _register_credentials(self._session)
             return self._session
 
     def _build_session(self) -> boto3.Session:
@@ -318,6 +322,7 @@ class Connection:
             base = boto3.Session(botocore_session=_botocore_session())
         if auth != "assume_role":
             return base
+        _register_credentials(base)
         return self._assume_role(base)
 
     def _assume_role(self, base: boto3.Session) -> boto3.Session:
@@ -462,6 +467,33 @@ def _leave_response_checksums_to_the_reader(context: dict, **_: Any) -> None:
     the content, resumes included; botocore would check them again and, on a mismatch,
     raise outside the taxonomy before the reader could."""
     context.get("checksum", {}).pop("response_algorithms", None)
+
+
+def _register_credentials(session: boto3.Session) -> None:
+    """Register the secret key and token the session resolved (the default chain, a profile,
+    an assumed role: secrets no setting held), and those of every later refresh, so that
+    `redaction` masks them. A failure to resolve is left to the first client to report."""
+    try:
+        credentials = session.get_credentials()
+    except Exception:
+        return
+    if isinstance(credentials, RefreshableCredentials):
+        refresh = credentials._refresh_using
+
+        def registering_refresh() -> dict[str, Any]:
+            metadata = refresh()
+            register(metadata.get("secret_key"))
+            register(metadata.get("token"))
+            return metadata
+
+        credentials._refresh_using = registering_refresh
+        if isinstance(credentials, DeferredRefreshableCredentials):
+            return  # nothing fetched yet: the first refresh registers them
+        register(credentials._secret_key)  # the current values, without forcing a refresh
+        register(credentials._token)
+    elif credentials is not None:
+        register(credentials.secret_key)
+        register(credentials.token)
 
 
 def _require_absent(params: dict, **_: Any) -> None:
