@@ -12,6 +12,7 @@ import click
 
 from s3_connector.connector import cancellation
 from s3_connector.connector.errors import ERROR_KINDS, ConnectorError, translate
+from s3_connector.connector.redaction import install_logging_redaction, redact
 
 from .descriptors_command import descriptors
 from .local_command import local
@@ -26,6 +27,11 @@ CLI_FIELDS = {"input": "--input", "output": "--output"}
 """The command line's names for the connector's input and output fields."""
 
 
+def _error(text: str) -> None:
+    """One error line on standard error, with every secret masked (see `redaction`)."""
+    click.echo(redact(text), err=True)
+
+
 class S3cGroup(click.Group):
     """The top-level group: one-line errors and the documented exit codes, no traceback."""
 
@@ -35,16 +41,16 @@ class S3cGroup(click.Group):
         except click.exceptions.Exit as exc:
             code = exc.exit_code
         except click.UsageError as exc:
-            click.echo(f"error: {exc.format_message()}", err=True)
+            _error(f"error: {exc.format_message()}")
             code = 2
         except click.ClickException as exc:
-            click.echo(f"error: {exc.format_message()}", err=True)
+            _error(f"error: {exc.format_message()}")
             code = exc.exit_code
         except click.Abort:
             click.echo("aborted", err=True)
             code = 130
         except ConnectorError as exc:
-            click.echo(f"error: {exc.with_field(CLI_FIELDS.get(exc.field, exc.field))}", err=True)
+            _error(f"error: {exc.with_field(CLI_FIELDS.get(exc.field, exc.field))}")
             code = exc.exit_code
         except BrokenPipeError:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -54,9 +60,9 @@ class S3cGroup(click.Group):
                 raise
             error = translate(exc, operation="s3c", target="request")
             if type(error) is ConnectorError:
-                click.echo(f"error: unexpected {type(exc).__name__}: {exc}", err=True)
+                _error(f"error: unexpected {type(exc).__name__}: {exc}")
             else:
-                click.echo(f"error: {error}", err=True)
+                _error(f"error: {error}")
             code = error.exit_code
         code = code if isinstance(code, int) else 0
         if standalone_mode:
@@ -104,6 +110,7 @@ def _interrupt(signum: int, _frame: object) -> None:
 
 def main() -> None:
     """Console entry point of `s3c`."""
+    install_logging_redaction()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _interrupt)
     cli.main(prog_name="s3c")
