@@ -20,7 +20,7 @@ import threading
 import time
 import traceback
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +30,7 @@ from s3_connector.connector.connection import Connection
 from s3_connector.connector.documents import Document, inline_content
 from s3_connector.connector.errors import ConnectorError, InvalidInput, translate
 from s3_connector.connector.harness import Harness
+from s3_connector.connector.redaction import redact, register
 from s3_connector.connector.registry import Registry
 from s3_connector.connector.streaming_json import write_json
 
@@ -45,9 +46,6 @@ CONNECTIONS_KEPT = 8
 """Distinct connections kept warm (least recently used first out)."""
 DOCUMENT_CONCURRENCY = 8
 """Documents of one request run at once (as `s3c run`), for activities that allow it."""
-MASK = "****"
-MIN_SECRET_LENGTH = 4
-"""Shorter secret values are not searched for in error messages (they would mask noise)."""
 
 
 def _compact(value: Any) -> str:
@@ -71,7 +69,6 @@ class Request:
     connection: dict[str, Any] | None = None
     documents: list[Document] | None = None
     output_dir: str | None = None
-    secrets: set[str] = field(default_factory=set)
 
 
 def decode_line(raw: bytes, line_number: int) -> tuple[Any, dict[str, Any]]:
@@ -100,11 +97,13 @@ def decode_line(raw: bytes, line_number: int) -> tuple[Any, dict[str, Any]]:
 
 
 def parse_request(
-    request_id: Any, data: Mapping[str, Any], secret_fields: frozenset[str]
+    request_id: Any, data: Mapping[str, Any], secret_names: frozenset[str] = frozenset()
 ) -> Request:
-    """Validate the request's envelope; the activity validates its own configuration."""
+    """Validate the request's envelope; the activity validates its own configuration. The
+    values of fields named `secret_names` are registered for redaction first, so that a
+    request refused before its settings load (into `Secret`s) never echoes them."""
+    _register_secrets(data, secret_names)
     request = Request(request_id)
-    request.secrets = _secret_values(data, secret_fields)
     for name in data:
         if name not in REQUEST_FIELDS:
             known = ", ".join(REQUEST_FIELDS)
@@ -174,23 +173,18 @@ def _document(item: Any, where: str) -> Document:
     return Document({"file_name": path.name, **properties}, path)
 
 
-def _secret_values(data: Mapping[str, Any], secret_fields: frozenset[str]) -> set[str]:
-    """The values of secret fields anywhere in the request: connection, config, documents."""
-    found: set[str] = set()
+def _register_secrets(data: Mapping[str, Any], secret_names: frozenset[str]) -> None:
+    """Register the values of secret fields anywhere in the request (connection, config,
+    documents' properties) with `redaction`."""
     places = [data.get("connection"), data.get("config")]
     documents = data.get("documents")
     if isinstance(documents, list):
         places += [item.get("properties") for item in documents if isinstance(item, dict)]
     for place in places:
         if isinstance(place, dict):
-            found.update(
-                value
-                for name, value in place.items()
-                if name in secret_fields
-                and isinstance(value, str)
-                and len(value) >= MIN_SECRET_LENGTH
-            )
-    return found
+            for name, value in place.items():
+                if name in secret_names and isinstance(value, str):
+                    register(value)
 
 
 # --- warm connections -----------------------------------------------------------------------
@@ -243,15 +237,13 @@ class Agent:
         workers: int = 1,
         registry: Registry | None = None,
         log: TextIO | None = None,
-        secrets: Iterable[str] = (),
     ):
         self.out = out
         self.log = log if log is not None else sys.stderr
         self.workers = max(1, workers)
         self.registry = registry or Registry.installed()
         self.connections = ConnectionCache(default_connection)
-        self.secret_fields = _secret_field_names(self.registry)
-        self.static_secrets = {s for s in secrets if s and len(s) >= MIN_SECRET_LENGTH}
+        self.secret_names = _secret_field_names(self.registry)
         self._write_lock = threading.Lock()
         self._broken: BaseException | None = None
         """Set when stdout fails: serving stops and this is raised."""
@@ -327,36 +319,33 @@ class Agent:
         started = time.monotonic()
         request_id: Any = line_number
         produced = [0]
-        secrets: set[str] = set()
         try:
             try:
                 request_id, data = decode_line(raw, line_number)
-                request = parse_request(request_id, data, self.secret_fields)
-                secrets = request.secrets
+                request = parse_request(request_id, data, self.secret_names)
                 self._run(request, produced)
                 self._write(self._final(request_id, produced[0], started))
             except ConnectorError as exc:
                 error = exc.with_field(SERVE_FIELDS.get(exc.field, exc.field))
-                self._fail(request_id, produced[0], started, error, secrets)
+                self._fail(request_id, produced[0], started, error)
             except (BrokenPipeError, KeyboardInterrupt):
                 raise
             except Exception as exc:
                 if os.environ.get("S3C_DEBUG"):
-                    traceback.print_exc(file=self.log)
+                    self.log.write(redact(traceback.format_exc()))
                 error = translate(exc, operation="request", target=_compact(request_id))
                 if type(error) is ConnectorError:
-                    error = ConnectorError(f"unexpected {type(exc).__name__}: {_one_line(exc)}")
-                self._fail(request_id, produced[0], started, error, secrets)
+                    detail = _one_line(redact(str(exc)))  # redacted before a line break goes
+                    error = ConnectorError(f"unexpected {type(exc).__name__}: {detail}")
+                self._fail(request_id, produced[0], started, error)
         except BrokenPipeError as exc:
             self._broken = exc
         finally:
             with self._write_lock:
                 self.requests += 1
 
-    def _fail(
-        self, request_id: Any, produced: int, started: float, error: ConnectorError, secrets
-    ) -> None:
-        error = _scrubbed(error, secrets | self.static_secrets)
+    def _fail(self, request_id: Any, produced: int, started: float, error: ConnectorError) -> None:
+        error = _redacted(error)
         with self._write_lock:
             self.errors += 1
         self.log.write(f"s3c serve: request {_compact(request_id)}: {error.kind}: {error}\n")
@@ -385,15 +374,16 @@ def _secret_field_names(registry: Registry) -> frozenset[str]:
     )
 
 
-def _scrubbed(error: ConnectorError, secrets: set[str]) -> ConnectorError:
-    """The error on one line, with every known secret value masked."""
-    message = _one_line(error.message)
-    for secret in secrets:
-        message = message.replace(secret, MASK)
-    if message == error.message:
+def _redacted(error: ConnectorError) -> ConnectorError:
+    """The error on one line, with every secret masked (see `redaction`; masked before the
+    line breaks go, so that a secret with one is still found)."""
+    message = _one_line(redact(error.message))
+    name = redact(error.field) if error.field else error.field
+    if message == error.message and name == error.field:
         return error
     clone = copy.copy(error)
     clone.args = (message,)
+    clone.field = name
     return clone
 
 

@@ -27,23 +27,17 @@ from .options import connection_from, connection_option
 def serve(connection_file: str | None, workers: int) -> None:
     """Warm agent mode: read run requests as JSON lines on stdin, write response documents
     and one status line per request as JSON lines on stdout, until EOF."""
-    secrets: list[str] = []
     if connection_file is None:
         default = Connection.from_environment
     else:
         settings = read_json_file(connection_file, "connection")
-        connection = connection_from(settings)
-        secrets = [
-            value
-            for name, value in settings.items()
-            if name in ("secret_access_key", "session_token") and isinstance(value, str)
-        ]
+        connection = connection_from(settings)  # its secrets are registered for redaction
 
         def default() -> Connection:
             return connection
 
     out = sys.stdout
-    agent = Agent(out, default, workers=workers, log=sys.stderr, secrets=secrets)
+    agent = Agent(out, default, workers=workers, log=sys.stderr)
     # Only protocol lines go to stdout: anything else that prints goes to stderr.
     with contextlib.redirect_stdout(sys.stderr):
         agent.serve(sys.stdin.buffer)
