@@ -692,8 +692,15 @@ def test_put_object_with_a_fault_that_always_recurs_fails(env, seaweed_bucket, s
 
 RANDOM_SEED = 20261203
 RANDOM_RATE = 0.10
-RANDOM_KINDS = [RESET, SLOWDOWN, STALL, CUT_BODY, CORRUPT_BODY, CUT_BODY_FIX_LENGTH]
-RANDOM_OPERATIONS = 400
+NETWORK_KINDS = [RESET, SLOWDOWN, STALL, CUT_BODY]
+"""What the network and the server do: every failure they cause must be transient (exit 4)."""
+RANDOM_KINDS = [*NETWORK_KINDS, CORRUPT_BODY, CUT_BODY_FIX_LENGTH]
+"""Bodies corrupted on the way, too: caught by checksums, so integrity (exit 5) is allowed."""
+RANDOM_MIXES = {
+    "network": (NETWORK_KINDS, 600, {"transient", "throttled"}),
+    "with-corruption": (RANDOM_KINDS, 400, {"transient", "throttled", "integrity"}),
+}
+"""Each mix: its fault kinds, how many operations, and the failure kinds it may cause."""
 RANDOM_RUN_PROCESSES = 36
 RANDOM_HARNESS_OPERATIONS = 70
 SERVE_WORKERS = 4
@@ -730,13 +737,13 @@ class Operation:
     directory: Path | None = None
 
 
-def plan_operations(rng: random.Random, sources: list[Operation]) -> list[Operation]:
-    """RANDOM_OPERATIONS operations: the first RANDOM_RUN_PROCESSES by `s3c run` processes,
+def plan_operations(rng: random.Random, sources: list[Operation], count: int) -> list[Operation]:
+    """`count` operations: the first RANDOM_RUN_PROCESSES by `s3c run` processes,
     then RANDOM_HARNESS_OPERATIONS in-process, the rest on one `s3c serve`: puts of fresh
     keys (a few above 8 MiB, some SSE-C) and, more often, gets of the sources (to a file, a
     directory or inline)."""
     operations = []
-    for number in range(RANDOM_OPERATIONS):
+    for number in range(count):
         if number < RANDOM_RUN_PROCESSES:
             front = "run"
             # in turn: a put, a get inline, a get to a file, a get to a directory
@@ -865,12 +872,14 @@ def random_violations(env: Env, bucket: str, op: Operation) -> list[str]:
     return problems
 
 
-def test_seeded_random_faults_at_ten_percent(env, seaweed, tmp_path):
+@pytest.mark.parametrize("mix", list(RANDOM_MIXES))
+def test_seeded_random_faults_at_ten_percent(env, seaweed, tmp_path, mix):
+    kinds, count, allowed_failures = RANDOM_MIXES[mix]
     rng = random.Random(RANDOM_SEED)
     # A name of its own, the same in every session: the faults drawn depend on the requests
     # (see RandomSchedule), so the run is reproducible but for multipart upload ids and
     # races between concurrent requests of the same object.
-    bucket = f"faults-random-{RANDOM_SEED}"
+    bucket = f"faults-random-{mix}-{RANDOM_SEED}"
     env.client.create_bucket(Bucket=bucket)
     root = tmp_path / "random"
     root.mkdir()
@@ -897,7 +906,7 @@ def test_seeded_random_faults_at_ten_percent(env, seaweed, tmp_path):
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(put_source, sources))
 
-    operations = plan_operations(rng, sources)
+    operations = plan_operations(rng, sources, count)
     by_front = {
         front: [op for op in operations if op.front == front]
         for front in ("run", "harness", "serve")
@@ -906,7 +915,7 @@ def test_seeded_random_faults_at_ten_percent(env, seaweed, tmp_path):
     for op in by_front["serve"]:
         op.data = None  # written into the requests
 
-    env.proxy.random(rate=RANDOM_RATE, seed=RANDOM_SEED, kinds=RANDOM_KINDS)
+    env.proxy.random(rate=RANDOM_RATE, seed=RANDOM_SEED, kinds=kinds)
     started = time.monotonic()
     agent = ServeProcess(env.conn_file, workers=SERVE_WORKERS)
     try:
@@ -959,7 +968,8 @@ def test_seeded_random_faults_at_ten_percent(env, seaweed, tmp_path):
     )
     actions = Counter(op.action for op in operations)
     summary = (
-        f"random faults (seed {RANDOM_SEED}, rate {RANDOM_RATE}): {len(operations)} operations "
+        f"random faults {mix} (seed {RANDOM_SEED}, rate {RANDOM_RATE}): "
+        f"{len(operations)} operations "
         f"({actions['put']} puts, {actions['get']} gets; {len(by_front['run'])} s3c run, "
         f"{len(by_front['harness'])} harness, {len(by_front['serve'])} s3c serve) in "
         f"{elapsed:.1f} s; {env.proxy.requests} requests; faults injected "
@@ -967,6 +977,7 @@ def test_seeded_random_faults_at_ten_percent(env, seaweed, tmp_path):
         f"{len(problems)} violations"
     )
     print(summary)
-    assert len(operations) >= 300
+    assert len(operations) == count >= 300
     assert not problems, summary + "\n" + "\n".join(problems[:30])
-    assert set(env.proxy.faults) >= {kind.value for kind in RANDOM_KINDS}, summary
+    assert set(failures) <= allowed_failures, summary
+    assert set(env.proxy.faults) >= {kind.value for kind in kinds}, summary
