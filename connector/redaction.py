@@ -29,23 +29,28 @@ MAX_FORMS = 10_000
 """Registered forms kept; the least recently registered is dropped first. Registering a value
 again (each time a `Secret` of it is made) makes it the most recent."""
 
-_SIGNATURE = r"(?:x-amz-)?signature(?:=|%3d|:\s*)"
-_SECRET_HEADER = (
-    r"x-amz-(?:security-token"
-    r"|(?:copy-source-)?server-side-encryption-customer-key(?:-md5)?)"
-    r"(?:=|%3d|:[ \t]*|['\"]:[ \t]*b?['\"])"
+_SIGNATURE = re.compile(r"([Ss](?i:ignature)(?:=|%3[dD]|:\s*))[0-9a-fA-F]{16,}")
+"""The hex signature of a presigned URL (`X-Amz-Signature=`), of an Authorization header
+(`Signature=`) and of botocore's signing log (`Signature:`)."""
+_SECRET_HEADER = re.compile(
+    r"([xX]-(?i:amz-(?:security-token"
+    r"|(?:copy-source-)?server-side-encryption-customer-key(?:-md5)?))"
+    r"(?:=|%3[dD]|:[ \t]*|['\"]:[ \t]*b?['\"]))[^\s&'\"<>,;]+"
 )
-_FIXED = re.compile(
-    rf"(?i)(?P<signature>{_SIGNATURE})[0-9a-f]{{16,}}|(?P<header>{_SECRET_HEADER})[^\s&'\"<>,;]+"
-)
-"""Secrets recognised by their shape, registered or not: the hex signature of a presigned URL
-(`X-Amz-Signature=`), of an Authorization header (`Signature=`) and of botocore's signing log
-(`Signature:`), and the value of a security token or SSE-C key in a query string
+"""The value of a security token or SSE-C key, registered or not, in a query string
 (`X-Amz-Security-Token=`), a header line (`x-amz-security-token: ...`) or a headers dict."""
+_KEEP_NAME = rf"\g<1>{MASK}"
 
 
-def _keep_name(match: re.Match[str]) -> str:
-    return (match.group("signature") or match.group("header")) + MASK
+def _mask_shapes(text: str) -> str:
+    """Mask the secrets recognised by their shape (two regexes, run only when their names
+    occur: the scan of a lower-cased copy is far cheaper than theirs)."""
+    lowered = text.lower()
+    if "signature" in lowered:
+        text = _SIGNATURE.sub(_KEEP_NAME, text)
+    if "x-amz-" in lowered:
+        text = _SECRET_HEADER.sub(_KEEP_NAME, text)
+    return text
 
 
 # --- derived forms ---------------------------------------------------------------------------
@@ -127,10 +132,8 @@ def _alternation(values: list[str], depth: int = 0) -> str:
     return head + body
 
 
-def _compile(values: Iterable[str]) -> re.Pattern[str] | None:
+def _compile(values: Iterable[str]) -> re.Pattern[str]:
     ordered = sorted(set(values))
-    if not ordered:
-        return None
     try:
         return re.compile(_alternation(ordered))
     except (RecursionError, re.error):  # pathological nesting: a flat alternation
@@ -138,16 +141,44 @@ def _compile(values: Iterable[str]) -> re.Pattern[str] | None:
         return re.compile("|".join(map(re.escape, ordered)))
 
 
+def _mask_spans(text: str, patterns: tuple[re.Pattern[str], ...]) -> str:
+    """`text` with every match of any of `patterns` masked; overlapping matches are masked
+    as one (so the longest registered value wins across patterns too)."""
+    if len(patterns) == 1:
+        return patterns[0].sub(MASK, text)
+    spans = sorted(match.span() for pattern in patterns for match in pattern.finditer(text))
+    if not spans:
+        return text
+    parts = []
+    position = 0
+    start, end = spans[0]
+    for next_start, next_end in spans[1:]:
+        if next_start < end:
+            end = max(end, next_end)
+            continue
+        parts += (text[position:start], MASK)
+        position = end
+        start, end = next_start, next_end
+    parts += (text[position:start], MASK, text[end:])
+    return "".join(parts)
+
+
 class _Registry:
-    """Registered forms, most recent last, with their pattern compiled on first use after a
-    change."""
+    """Registered forms, most recent last, matched by a few alternation regexes.
+
+    A regex is compiled lazily, on the first use after a change, from the forms registered
+    since the last compilation; the regexes are merged as they grow (each at least twice the
+    size of the next, so there are about log2(forms) of them) and a form is compiled about
+    log2(forms) times in all, rather than all forms at every change. A dropped form stays
+    matched until its regex is merged: masking it a while longer is harmless."""
 
     def __init__(self, limit: int = MAX_FORMS):
         self.limit = limit
         self._lock = threading.Lock()
         self._forms: OrderedDict[str, None] = OrderedDict()
-        self._pattern: re.Pattern[str] | None = None
-        self._stale = False
+        self._pending: list[str] = []
+        self._levels: list[tuple[frozenset[str], re.Pattern[str]]] = []
+        self._patterns: tuple[re.Pattern[str], ...] = ()
 
     def add(self, forms: Iterable[str]) -> None:
         with self._lock:
@@ -158,28 +189,37 @@ class _Registry:
                     self._forms.move_to_end(form)
                     continue
                 self._forms[form] = None
-                self._stale = True
+                self._pending.append(form)
             while len(self._forms) > self.limit:
                 self._forms.popitem(last=False)
-                self._stale = True
 
-    def pattern(self) -> re.Pattern[str] | None:
-        if not self._stale:
-            return self._pattern
+    def patterns(self) -> tuple[re.Pattern[str], ...]:
+        if not self._pending:
+            return self._patterns
         with self._lock:
-            if self._stale:
-                self._pattern = _compile(self._forms)
-                self._stale = False
-            return self._pattern
+            if self._pending:
+                self._compile_pending()
+            return self._patterns
+
+    def _compile_pending(self) -> None:
+        levels = self._levels
+        new = frozenset(form for form in self._pending if form in self._forms)
+        self._pending = []
+        if new:
+            levels.append((new, _compile(new)))
+        while len(levels) > 1 and 2 * len(levels[-1][0]) >= len(levels[-2][0]):
+            newer, older = levels.pop(), levels.pop()
+            merged = frozenset(form for form in older[0] | newer[0] if form in self._forms)
+            if merged:
+                levels.append((merged, _compile(merged)))
+        self._patterns = tuple(pattern for _, pattern in levels)
+
+    def mask(self, text: str) -> str:
+        patterns = self.patterns()
+        return _mask_spans(text, patterns) if patterns else text
 
     def __len__(self) -> int:
         return len(self._forms)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._forms.clear()
-            self._pattern = None
-            self._stale = False
 
 
 _registry = _Registry()
@@ -209,10 +249,7 @@ def redact(text: str) -> str:
         text = str(text)
     if not text:
         return text
-    pattern = _registry.pattern()
-    if pattern is not None:
-        text = pattern.sub(MASK, text)
-    return _FIXED.sub(_keep_name, text)
+    return _mask_shapes(_registry.mask(text))
 
 
 # --- logging ---------------------------------------------------------------------------------
