@@ -10,6 +10,7 @@ from urllib.parse import quote, urlsplit
 from botocore.exceptions import ClientError
 from marshmallow import fields, validate
 
+from s3_connector.connector.activity import ResponseSchema
 from s3_connector.connector.errors import ConnectorError, InvalidInput
 from s3_connector.connector.fields import (
     BucketName,
@@ -154,35 +155,37 @@ def object_description(response: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-OBJECT_DESCRIPTION_SCHEMA = {
-    "size": {"type": "integer"},
-    "content_type": {"type": "string"},
-    "etag": {"type": "string"},
-    "version_id": {"type": ["string", "null"]},
-    "last_modified": {"type": ["string", "null"]},
-    "storage_class": {"type": "string"},
-    "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
-    "checksum": {
-        "type": ["object", "null"],
-        "properties": {
-            "algorithm": {"enum": list(CHECKSUM_ALGORITHMS)},
-            "value": {"type": "string"},
-            "type": {"type": "string"},
-        },
-    },
-    "server_side_encryption": {"type": ["string", "null"]},
-    "sse_c": {"type": "boolean"},
-}
-"""JSON Schema of `object_description`'s properties, for response schemas."""
+class ChecksumResponse(ResponseSchema):
+    """`checksum`'s properties."""
 
-LOCATION_SCHEMA = {
-    "bucket": {"type": "string"},
-    "key": {"type": "string"},
-    "folder": {"type": "string"},
-    "file_name": {"type": "string"},
-    "region": {"type": ["string", "null"]},
-}
-"""JSON Schema of `object_properties`' location properties."""
+    algorithm = fields.String(validate=validate.OneOf(CHECKSUM_ALGORITHMS))
+    value = fields.String()
+    type = fields.String()
+
+
+class ObjectDescriptionResponse(ResponseSchema):
+    """`object_description`'s properties, for response schemas."""
+
+    size = fields.Integer(required=True)
+    content_type = fields.String(required=True)
+    etag = fields.String(required=True)
+    version_id = fields.String(required=True, allow_none=True)
+    last_modified = fields.String(required=True, allow_none=True)
+    storage_class = fields.String(required=True)
+    metadata = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    checksum = fields.Nested(ChecksumResponse, required=True, allow_none=True)
+    server_side_encryption = fields.String(required=True, allow_none=True)
+    sse_c = fields.Boolean(required=True)
+
+
+class LocationResponse(ResponseSchema):
+    """`object_properties`' location properties, for response schemas."""
+
+    bucket = fields.String(required=True)
+    key = fields.String(required=True)
+    folder = fields.String(required=True)
+    file_name = fields.String(required=True)
+    region = fields.String(required=True, allow_none=True)
 
 
 def head_request(

@@ -5,18 +5,26 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from marshmallow import fields
+
 from s3_connector.connector.documents import Document
 
 from .copying import (
     COPY_PERMISSIONS,
-    COPY_PROPERTIES,
-    COPY_REQUIRED,
     CopyingActivity,
+    CopyResponse,
     copy_object,
     copy_properties,
     destination,
     read_source,
 )
+
+
+class CopyObjectResponse(CopyResponse):
+    multipart = fields.Boolean(
+        required=True,
+        metadata={"description": "The object was copied in parts (UploadPartCopy)"},
+    )
 
 
 class CopyObject(CopyingActivity):
@@ -29,17 +37,7 @@ class CopyObject(CopyingActivity):
         "5 GiB and more are copied in parts. With overwrite false the write is an atomic "
         "conditional create."
     )
-    response = {
-        "type": "object",
-        "properties": {
-            **COPY_PROPERTIES,
-            "multipart": {
-                "type": "boolean",
-                "description": "The object was copied in parts (UploadPartCopy)",
-            },
-        },
-        "required": [*COPY_REQUIRED, "multipart"],
-    }
+    Response = CopyObjectResponse
     permissions = COPY_PERMISSIONS
 
     def run(self, document: Document, settings: dict[str, Any]) -> Iterator[Document]:

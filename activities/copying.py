@@ -24,8 +24,9 @@ from typing import Any
 
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
+from marshmallow import fields
 
-from s3_connector.connector.activity import TargetActivity
+from s3_connector.connector.activity import ResponseSchema, TargetActivity
 from s3_connector.connector.errors import (
     ConnectorError,
     InvalidInput,
@@ -39,18 +40,17 @@ from s3_connector.connector.fields import (
     RegionName,
     describe,
 )
-from s3_connector.connector.settings import SettingsSchema
 
 from .common import (
-    LOCATION_SCHEMA,
     OBJECT_WRITES,
+    LocationResponse,
+    ObjectSettings,
     etag,
     needs_sse_c_key,
     object_properties,
     sse_c_key_field,
     sse_c_refusal,
     sse_params,
-    version_id_field,
 )
 from .probing import probe_object
 from .storing import (
@@ -87,35 +87,10 @@ KEPT_HEADERS = (
 ARCHIVED_CLASSES = ("GLACIER", "DEEP_ARCHIVE")
 
 
-class CopyObjectSettings(SettingsSchema):
-    """The source object, where its copy goes, and what the copy keeps or replaces."""
+class CopyObjectSettings(ObjectSettings):
+    """The source object (bucket, region, key, version), where its copy goes, and what the
+    copy keeps or replaces."""
 
-    bucket = BucketName(
-        required=True,
-        metadata=describe(
-            "Bucket",
-            "Bucket of the source object. A document's `bucket` property overrides it "
-            "(dynamic bucket).",
-            group="location",
-            dynamic=True,
-        ),
-    )
-    region = RegionName(
-        metadata=describe(
-            "Region",
-            "Region of the source bucket. Leave empty to detect it; a document's `region` "
-            "property overrides it.",
-            group="location",
-            dynamic=True,
-        ),
-    )
-    key = ObjectKey(
-        required=True,
-        metadata=describe("Key", "Key of the source object.", group="object", dynamic=True),
-    )
-    version_id = version_id_field(
-        "Version of the source object, in a versioned bucket; the latest when empty."
-    )
     destination_bucket = BucketName(
         metadata=describe(
             "Destination bucket",
@@ -417,30 +392,33 @@ def copy_properties(source: Source, target: Destination, copied: Copied) -> dict
     )
 
 
-SOURCE_SCHEMA = {
-    "type": "object",
-    "description": "The object copied: its bucket, key, exact version and region",
-    "properties": {
-        "bucket": {"type": "string"},
-        "key": {"type": "string"},
-        "version_id": {"type": ["string", "null"]},
-        "region": {"type": "string"},
-    },
-    "required": ["bucket", "key", "version_id", "region"],
-}
-COPY_PROPERTIES = {
-    **LOCATION_SCHEMA,
-    "version_id": {
-        "type": ["string", "null"],
-        "description": "Version of the copy, in a versioned destination bucket",
-    },
-    "etag": {"type": "string"},
-    "size": {"type": "integer"},
-    "content_type": {"type": "string"},
-    "source": SOURCE_SCHEMA,
-}
-"""JSON Schema of `copy_properties`."""
-COPY_REQUIRED = [*LOCATION_SCHEMA, "version_id", "etag", "size", "content_type", "source"]
+class CopySourceResponse(ResponseSchema):
+    """`Source.properties`, for response schemas."""
+
+    bucket = fields.String(required=True)
+    key = fields.String(required=True)
+    version_id = fields.String(required=True, allow_none=True)
+    region = fields.String(required=True)
+
+
+class CopyResponse(LocationResponse):
+    """`copy_properties`, for response schemas."""
+
+    version_id = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Version of the copy, in a versioned destination bucket"},
+    )
+    etag = fields.String(required=True)
+    size = fields.Integer(required=True)
+    content_type = fields.String(required=True)
+    source = fields.Nested(
+        CopySourceResponse,
+        required=True,
+        metadata={"description": "The object copied: its bucket, key, exact version and region"},
+    )
+
+
 COPY_PERMISSIONS = (
     {"action": "s3:GetObject", "resource": "object"},
     {"action": "s3:GetObjectVersion", "resource": "object"},

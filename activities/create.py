@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from marshmallow import fields
+
 from s3_connector.connector.documents import Document
 from s3_connector.connector.fields import ObjectKey, describe
 
 from .common import BucketSettings, sse_c_key_field
 from .storing import (
-    STORED_PROPERTIES,
-    STORED_REQUIRED,
     WRITE_SSE_C_KEY,
+    StoredResponse,
     StoringActivity,
     content_type_field,
     guess_content_type,
@@ -44,6 +45,13 @@ class CreateSettings(BucketSettings):
     sse_c_key = sse_c_key_field(WRITE_SSE_C_KEY)
 
 
+class CreateResponse(StoredResponse):
+    folder_marker = fields.Boolean(
+        required=True,
+        metadata={"description": "The key ends in / and the object marks a folder"},
+    )
+
+
 class Create(StoringActivity):
     id = "create"
     name = "Create"
@@ -52,17 +60,7 @@ class Create(StoringActivity):
         "By default the create is atomic and conditional and fails if the key exists."
     )
     Settings = CreateSettings
-    response = {
-        "type": "object",
-        "properties": {
-            **STORED_PROPERTIES,
-            "folder_marker": {
-                "type": "boolean",
-                "description": "The key ends in / and the object marks a folder",
-            },
-        },
-        "required": [*STORED_REQUIRED, "folder_marker"],
-    }
+    Response = CreateResponse
 
     def run(self, document: Document, settings: dict[str, Any]) -> Iterator[Document]:
         key = settings["key"]

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from marshmallow import RAISE, fields, validate
+
 from s3_connector.connector.documents import Document
 from s3_connector.connector.errors import InvalidInput, NotFound
 
 from .common import (
-    LOCATION_SCHEMA,
     READ_PERMISSIONS,
+    LocationResponse,
     ObjectSettings,
     object_properties,
     version_id_field,
@@ -29,6 +31,34 @@ class DeleteObjectSettings(ObjectSettings):
     )
 
 
+class DeleteObjectResponse(LocationResponse):
+    version_id = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The version deleted, or the delete marker S3 created"},
+    )
+    delete_marker = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "The delete created a delete marker (versioned bucket, no "
+            "version_id) or removed one (version_id names a delete marker)"
+        },
+    )
+    found = fields.Boolean(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "Whether the object or version existed; null when S3 "
+            "answered 403 to HeadObject, so it cannot tell"
+        },
+    )
+    deleted = fields.Boolean(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(["deleted", "not_found"]))
+
+    class Meta:
+        unknown = RAISE
+
+
 class DeleteObject(BucketCheckingActivity):
     id = "delete_object"
     name = "Delete Object"
@@ -41,30 +71,7 @@ class DeleteObject(BucketCheckingActivity):
         "and the delete is sent anyway. A missing bucket is an error (not_found)."
     )
     Settings = DeleteObjectSettings
-    response = {
-        "type": "object",
-        "properties": {
-            **LOCATION_SCHEMA,
-            "version_id": {
-                "type": ["string", "null"],
-                "description": "The version deleted, or the delete marker S3 created",
-            },
-            "delete_marker": {
-                "type": "boolean",
-                "description": "The delete created a delete marker (versioned bucket, no "
-                "version_id) or removed one (version_id names a delete marker)",
-            },
-            "found": {
-                "type": ["boolean", "null"],
-                "description": "Whether the object or version existed; null when S3 "
-                "answered 403 to HeadObject, so it cannot tell",
-            },
-            "deleted": {"type": "boolean"},
-            "status": {"enum": ["deleted", "not_found"]},
-        },
-        "required": [*LOCATION_SCHEMA, "version_id", "delete_marker", "found", "deleted", "status"],
-        "additionalProperties": False,
-    }
+    Response = DeleteObjectResponse
     permissions = (
         {"action": "s3:DeleteObject", "resource": "object"},
         {"action": "s3:DeleteObjectVersion", "resource": "object", "when": "version_id"},

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from marshmallow import RAISE, fields, validate
+
 from s3_connector.connector.documents import Document
 
 from .common import (
-    LOCATION_SCHEMA,
     READ_PERMISSIONS,
+    LocationResponse,
     ObjectSettings,
     object_properties,
     sse_c_key_field,
@@ -27,6 +29,31 @@ class ExistsSettings(ObjectSettings):
     )
 
 
+class ExistsResponse(LocationResponse):
+    version_id = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "The version checked: the one asked for, else the object's "
+            "current version (or the delete marker's) when S3 names it"
+        },
+    )
+    state = fields.String(required=True, validate=validate.OneOf(STATES))
+    exists = fields.Boolean(
+        required=True, metadata={"description": "true only when state is found"}
+    )
+    delete_marker = fields.Boolean(required=True)
+    reason = fields.String(
+        required=True,
+        allow_none=True,
+        validate=validate.OneOf(REASONS),
+        metadata={"description": "Why the state is not_found or forbidden; null when found"},
+    )
+
+    class Meta:
+        unknown = RAISE
+
+
 class Exists(BucketCheckingActivity):
     id = "exists"
     name = "Exists"
@@ -39,26 +66,7 @@ class Exists(BucketCheckingActivity):
         "key too when the caller lacks s3:ListBucket, so forbidden means it cannot tell."
     )
     Settings = ExistsSettings
-    response = {
-        "type": "object",
-        "properties": {
-            **LOCATION_SCHEMA,
-            "version_id": {
-                "type": ["string", "null"],
-                "description": "The version checked: the one asked for, else the object's "
-                "current version (or the delete marker's) when S3 names it",
-            },
-            "state": {"enum": list(STATES)},
-            "exists": {"type": "boolean", "description": "true only when state is found"},
-            "delete_marker": {"type": "boolean"},
-            "reason": {
-                "enum": [None, *REASONS],
-                "description": "Why the state is not_found or forbidden; null when found",
-            },
-        },
-        "required": [*LOCATION_SCHEMA, "version_id", "state", "exists", "delete_marker", "reason"],
-        "additionalProperties": False,
-    }
+    Response = ExistsResponse
     permissions = (*READ_PERMISSIONS, {"action": "s3:ListBucket", "resource": "bucket"})
 
     def run(self, document: Document, settings: dict[str, Any]) -> Iterator[Document]:

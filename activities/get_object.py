@@ -7,19 +7,19 @@ from collections.abc import Iterator
 from typing import Any
 
 from botocore.exceptions import ClientError
-from marshmallow import ValidationError, fields
+from marshmallow import ValidationError, fields, validate
 
-from s3_connector.connector.activity import SourceActivity
+from s3_connector.connector.activity import ResponseSchema, SourceActivity
 from s3_connector.connector.documents import READ_CHUNK, Document
 from s3_connector.connector.downloads import ObjectReader, open_verified
 from s3_connector.connector.errors import from_client_error
-from s3_connector.connector.fields import FullMatch, ObjectKey, describe
+from s3_connector.connector.fields import FullMatch, describe
 
 from .common import (
     OBJECT_WRITES,
     READ_PERMISSIONS,
     READ_SSE_C_KEY,
-    BucketSettings,
+    ObjectSettings,
     etag,
     needs_sse_c_key,
     split_key,
@@ -27,7 +27,6 @@ from .common import (
     sse_c_refusal,
     sse_params,
     timestamp,
-    version_id_field,
 )
 
 RANGE_PATTERN = r"^bytes=(?:[0-9]+-[0-9]*|-[0-9]+)$"
@@ -128,50 +127,55 @@ def fetched_properties(
     }
 
 
-FETCHED_PROPERTIES = {
-    "bucket": {"type": "string"},
-    "key": {"type": "string"},
-    "folder": {"type": "string"},
-    "file_name": {"type": "string"},
-    "size": {"type": "integer"},
-    "content_type": {"type": "string"},
-    "etag": {"type": "string"},
-    "version_id": {"type": ["string", "null"]},
-    "last_modified": {"type": "string"},
-    "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
-    "region": {"type": "string"},
-    "content_range": {"type": ["string", "null"]},
-    "verified": {
-        "type": "string",
-        "description": "How the content is verified as it is read: a checksum S3 declared "
-        "(CRC32C, SHA256, MD5 of a plain ETag, ...; -composite and -multipart for per-part "
-        "forms), or `size` when S3 declared none (ranges, some encrypted objects).",
-    },
-}
-"""JSON Schema of `fetched_properties`."""
-FETCHED_REQUIRED = [
-    "bucket",
-    "key",
-    "size",
-    "content_type",
-    "etag",
-    "last_modified",
-    "metadata",
-    "verified",
-]
-INLINE_PROPERTIES = {
-    "content": {"description": "Inline content: JSON, text or base64"},
-    "content_format": {"enum": ["json", "text", "base64"]},
-}
-"""JSON Schema of `documents.inline_content`'s properties."""
+INLINE_FORMATS = ("json", "text", "base64")
+"""The forms of `documents.inline_content`'s `content`, as `content_format` names them."""
 
 
-class GetObjectSettings(BucketSettings):
-    key = ObjectKey(
+def content_field(**kwargs: Any) -> fields.Raw:
+    """`documents.inline_content`'s `content`, for response schemas."""
+    return fields.Raw(metadata={"description": "Inline content: JSON, text or base64"}, **kwargs)
+
+
+def content_format_field(**kwargs: Any) -> fields.String:
+    """`documents.inline_content`'s `content_format`, for response schemas."""
+    return fields.String(validate=validate.OneOf(INLINE_FORMATS), **kwargs)
+
+
+class FetchedResponse(ResponseSchema):
+    """`fetched_properties`, for response schemas."""
+
+    bucket = fields.String(required=True)
+    key = fields.String(required=True)
+    folder = fields.String()
+    file_name = fields.String()
+    size = fields.Integer(required=True)
+    content_type = fields.String(required=True)
+    etag = fields.String(required=True)
+    version_id = fields.String(allow_none=True)
+    last_modified = fields.String(required=True)
+    metadata = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    region = fields.String()
+    content_range = fields.String(allow_none=True)
+    verified = fields.String(
         required=True,
-        metadata=describe("Key", "Key of the object to read.", group="object", dynamic=True),
+        metadata={
+            "description": "How the content is verified as it is read: a checksum S3 declared "
+            "(CRC32C, SHA256, MD5 of a plain ETag, ...; -composite and -multipart for per-part "
+            "forms), or `size` when S3 declared none (ranges, some encrypted objects)."
+        },
     )
-    version_id = version_id_field("Version to read, in a versioned bucket; the latest when empty.")
+
+
+class GetObjectResponse(FetchedResponse):
+    """The object read; its content inline when there is no output document."""
+
+    content = content_field()
+    content_format = content_format_field()
+
+
+class ObjectReadSettings(ObjectSettings):
+    """An object to read (Get Object, Read): which one, which bytes, and its SSE-C key."""
+
     range = range_field()
     sse_c_key = sse_c_key_field(READ_SSE_C_KEY)
 
@@ -183,13 +187,9 @@ class GetObject(SourceActivity):
         "Reads an object (source). The content streams into the output document; "
         "without an output document, the response carries it inline as `content`."
     )
-    Settings = GetObjectSettings
+    Settings = ObjectReadSettings
     writes = OBJECT_WRITES
-    response = {
-        "type": "object",
-        "properties": {**FETCHED_PROPERTIES, **INLINE_PROPERTIES},
-        "required": FETCHED_REQUIRED,
-    }
+    Response = GetObjectResponse
     permissions = READ_PERMISSIONS
 
     def run(self, document: Document, settings: dict[str, Any]) -> Iterator[Document]:

@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from marshmallow import RAISE, fields
+
 from s3_connector.connector.activity import TargetActivity
 from s3_connector.connector.documents import Document
 from s3_connector.connector.errors import AccessDenied, ConnectorError, NotFound
 
 from .common import (
-    LOCATION_SCHEMA,
-    OBJECT_DESCRIPTION_SCHEMA,
     OBJECT_WRITES,
     READ_PERMISSIONS,
     READ_SSE_C_KEY,
+    LocationResponse,
+    ObjectDescriptionResponse,
     ObjectSettings,
     object_description,
     object_properties,
@@ -35,6 +37,18 @@ HEADER_PROPERTIES = {
 }
 
 
+class HeadObjectResponse(ObjectDescriptionResponse, LocationResponse):
+    """The location, `object_description` and HEADER_PROPERTIES (the location first: fields
+    of the last base come first)."""
+
+    content_encoding = fields.String(required=True, allow_none=True)
+    content_disposition = fields.String(required=True, allow_none=True)
+    cache_control = fields.String(required=True, allow_none=True)
+
+    class Meta:
+        unknown = RAISE
+
+
 class HeadObject(TargetActivity):
     id = "head_object"
     name = "Head Object"
@@ -46,22 +60,7 @@ class HeadObject(TargetActivity):
     concurrent = True
     Settings = HeadObjectSettings
     writes = OBJECT_WRITES
-    response = {
-        "type": "object",
-        "properties": {
-            **LOCATION_SCHEMA,
-            **OBJECT_DESCRIPTION_SCHEMA,
-            "content_encoding": {"type": ["string", "null"]},
-            "content_disposition": {"type": ["string", "null"]},
-            "cache_control": {"type": ["string", "null"]},
-        },
-        "required": [
-            *LOCATION_SCHEMA,
-            *OBJECT_DESCRIPTION_SCHEMA,
-            *HEADER_PROPERTIES,
-        ],
-        "additionalProperties": False,
-    }
+    Response = HeadObjectResponse
     permissions = READ_PERMISSIONS
 
     def run(self, document: Document, settings: dict[str, Any]) -> Iterator[Document]:

@@ -8,7 +8,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from marshmallow import fields
 
-from s3_connector.connector.activity import TargetActivity
+from s3_connector.connector.activity import ResponseSchema, TargetActivity
 from s3_connector.connector.documents import Document
 from s3_connector.connector.errors import translate
 from s3_connector.connector.fields import FullMatch, describe
@@ -45,6 +45,17 @@ def _bucket(entry: dict[str, Any]) -> dict[str, Any]:
     return bucket
 
 
+class BucketResponse(ResponseSchema):
+    name = fields.String(required=True)
+    creation_date = fields.String(required=True, allow_none=True)
+    region = fields.String()
+
+
+class ListBucketsResponse(ResponseSchema):
+    buckets = fields.List(fields.Nested(BucketResponse), required=True)
+    truncated = fields.Boolean(required=True)
+
+
 class ListBuckets(TargetActivity):
     id = "list_buckets"
     name = "List Buckets"
@@ -53,25 +64,7 @@ class ListBuckets(TargetActivity):
         "10,000. A target: it takes a request document and returns one document."
     )
     Settings = ListBucketsSettings
-    response = {
-        "type": "object",
-        "properties": {
-            "buckets": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "name": {"type": "string"},
-                        "creation_date": {"type": ["string", "null"]},
-                        "region": {"type": "string"},
-                    },
-                    "required": ["name", "creation_date"],
-                },
-            },
-            "truncated": {"type": "boolean"},
-        },
-        "required": ["buckets", "truncated"],
-    }
+    Response = ListBucketsResponse
     permissions = ({"action": "s3:ListAllMyBuckets", "resource": "*"},)
 
     def run(self, document: Document, settings: dict[str, Any]) -> Iterator[Document]:

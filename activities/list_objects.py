@@ -9,7 +9,7 @@ from typing import Any
 
 from marshmallow import fields, validate
 
-from s3_connector.connector.activity import TargetActivity
+from s3_connector.connector.activity import ResponseSchema, Shape, TargetActivity
 from s3_connector.connector.documents import Document
 from s3_connector.connector.errors import ConnectorError
 from s3_connector.connector.fields import KeyText, describe
@@ -17,9 +17,9 @@ from s3_connector.connector.streaming_json import Deferred
 
 from . import continuation
 from .common import (
-    LOCATION_SCHEMA,
-    OBJECT_DESCRIPTION_SCHEMA,
     BucketSettings,
+    ChecksumResponse,
+    LocationResponse,
     etag,
     object_description,
     object_properties,
@@ -219,17 +219,69 @@ def _entry(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-ENTRY_SCHEMA = {
-    "key": {"type": "string"},
-    "size": {"type": "integer"},
-    "etag": {"type": "string"},
-    "last_modified": {"type": "string"},
-    "storage_class": {"type": "string"},
-}
-METADATA_SCHEMA = {
-    name: OBJECT_DESCRIPTION_SCHEMA[name]
-    for name in ("content_type", "metadata", "version_id", "checksum", "sse_c")
-} | {"metadata_error": {"type": "string"}}
+class ListedEntryResponse(ResponseSchema):
+    """`_entry`'s properties."""
+
+    key = fields.String(required=True)
+    size = fields.Integer(required=True)
+    etag = fields.String(required=True)
+    last_modified = fields.String(required=True)
+    storage_class = fields.String(required=True)
+
+
+class ListedMetadataResponse(ResponseSchema):
+    """What include_metadata adds to an entry: these properties of `object_description` (as
+    `ObjectDescriptionResponse` declares them, but optional), or the HeadObject's error."""
+
+    content_type = fields.String()
+    metadata = fields.Dict(keys=fields.String(), values=fields.String())
+    version_id = fields.String(allow_none=True)
+    checksum = fields.Nested(ChecksumResponse, allow_none=True)
+    sse_c = fields.Boolean()
+    metadata_error = fields.String()
+
+
+METADATA_PROPERTIES = tuple(ListedMetadataResponse().fields)
+"""The properties `_with_metadata` takes from `object_description` (when it has them)."""
+
+
+class ListedObjectResponse(ListedMetadataResponse, ListedEntryResponse):
+    """An object of the listing (the fields of the last base come first)."""
+
+
+class ListingResponse(ResponseSchema):
+    """The listing document (emit=listing)."""
+
+    bucket = fields.String(required=True)
+    prefix = fields.String()
+    objects = fields.List(fields.Nested(ListedObjectResponse), required=True)
+    common_prefixes = fields.List(fields.String(), required=True)
+    truncated = fields.Boolean(required=True)
+    next_continuation_token = fields.String(required=True, allow_none=True)
+
+
+class ListObjectsResponse(ListedObjectResponse, LocationResponse, ListingResponse):
+    """A listing document, or with emit=objects one document per object: its location, its
+    entry, and the listing's prefix, truncated and next_continuation_token."""
+
+    shapes = (
+        Shape(
+            "the listing (emit=listing)",
+            required=(
+                "bucket",
+                "objects",
+                "common_prefixes",
+                "truncated",
+                "next_continuation_token",
+            ),
+            absent=("key",),
+        ),
+        Shape(
+            "one object (emit=objects)",
+            required=("bucket", "key", "folder", "file_name", "size", "truncated"),
+            absent=("objects",),
+        ),
+    )
 
 
 class ListObjects(TargetActivity):
@@ -244,45 +296,7 @@ class ListObjects(TargetActivity):
     )
     Settings = ListObjectsSettings
     writes = ("bucket", "key", "folder", "file_name", "prefix", "region")
-    response = {
-        "type": "object",
-        "properties": {
-            "bucket": {"type": "string"},
-            "prefix": {"type": "string"},
-            "objects": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": ENTRY_SCHEMA | METADATA_SCHEMA,
-                    "required": list(ENTRY_SCHEMA),
-                },
-            },
-            "common_prefixes": {"type": "array", "items": {"type": "string"}},
-            "truncated": {"type": "boolean"},
-            "next_continuation_token": {"type": ["string", "null"]},
-        }
-        | LOCATION_SCHEMA
-        | ENTRY_SCHEMA
-        | METADATA_SCHEMA,
-        "oneOf": [
-            {
-                "title": "the listing (emit=listing)",
-                "required": [
-                    "bucket",
-                    "objects",
-                    "common_prefixes",
-                    "truncated",
-                    "next_continuation_token",
-                ],
-                "not": {"required": ["key"]},
-            },
-            {
-                "title": "one object (emit=objects)",
-                "required": ["bucket", "key", "folder", "file_name", "size", "truncated"],
-                "not": {"required": ["objects"]},
-            },
-        ],
-    }
+    Response = ListObjectsResponse
     permissions = (
         {"action": "s3:ListBucket", "resource": "bucket"},
         {"action": "s3:GetObject", "resource": "object", "when": "include_metadata"},
@@ -346,7 +360,9 @@ class ListObjects(TargetActivity):
             except ConnectorError as exc:
                 return {**entry, "metadata_error": str(exc)}
             described = object_description(head)
-            return entry | {name: described[name] for name in METADATA_SCHEMA if name in described}
+            return entry | {
+                name: described[name] for name in METADATA_PROPERTIES if name in described
+            }
 
         with ThreadPoolExecutor(METADATA_WORKERS, thread_name_prefix="s3c-head") as pool:
             for page in pages:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from s3_connector.connector.activity import TargetActivity
+from marshmallow import fields
+
+from s3_connector.connector.activity import ResponseSchema, TargetActivity
 from s3_connector.connector.documents import Document
 from s3_connector.connector.fields import KeyText, describe
 
@@ -80,6 +82,16 @@ class _PrefixListing(Listing):
                 return
 
 
+class ListPrefixesResponse(ResponseSchema):
+    bucket = fields.String(required=True)
+    prefix = fields.String(required=True)
+    delimiter = fields.String(required=True)
+    prefixes = fields.List(fields.String(), required=True)
+    truncated = fields.Boolean(required=True)
+    next_continuation_token = fields.String(required=True, allow_none=True)
+    region = fields.String()
+
+
 class ListPrefixes(TargetActivity):
     id = "list_prefixes"
     name = "List Prefixes"
@@ -91,26 +103,7 @@ class ListPrefixes(TargetActivity):
     )
     Settings = ListPrefixesSettings
     writes = PREFIX_WRITES
-    response = {
-        "type": "object",
-        "properties": {
-            "bucket": {"type": "string"},
-            "prefix": {"type": "string"},
-            "delimiter": {"type": "string"},
-            "prefixes": {"type": "array", "items": {"type": "string"}},
-            "truncated": {"type": "boolean"},
-            "next_continuation_token": {"type": ["string", "null"]},
-            "region": {"type": "string"},
-        },
-        "required": [
-            "bucket",
-            "prefix",
-            "delimiter",
-            "prefixes",
-            "truncated",
-            "next_continuation_token",
-        ],
-    }
+    Response = ListPrefixesResponse
     permissions = ({"action": "s3:ListBucket", "resource": "bucket"},)
 
     def run(self, document: Document, settings: dict[str, Any]) -> Iterator[Document]:

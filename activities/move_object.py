@@ -6,6 +6,9 @@ import hashlib
 from collections.abc import Iterator
 from typing import Any
 
+from marshmallow import fields, validate
+
+from s3_connector.connector.activity import ResponseSchema
 from s3_connector.connector.documents import Document
 from s3_connector.connector.errors import (
     ConnectorError,
@@ -18,10 +21,9 @@ from s3_connector.connector.integrity import plain_etag
 from .common import CHECKSUM_ALGORITHMS
 from .copying import (
     COPY_PERMISSIONS,
-    COPY_PROPERTIES,
-    COPY_REQUIRED,
     Copied,
     CopyingActivity,
+    CopyResponse,
     Destination,
     Source,
     copy_object,
@@ -35,6 +37,50 @@ READ_CHUNK = 1024 * 1024
 VERIFY_METHODS = ("checksum", "etag", "sha256")
 
 
+class MoveCopyStepResponse(ResponseSchema):
+    etag = fields.String()
+    version_id = fields.String(allow_none=True)
+    multipart = fields.Boolean()
+
+
+class MoveVerifyStepResponse(ResponseSchema):
+    """What `verify` returns."""
+
+    method = fields.String(
+        validate=validate.OneOf(VERIFY_METHODS),
+        metadata={
+            "description": "checksum: the same full-object checksum on both; etag: plain MD5 "
+            "ETags; sha256: both objects read and hashed"
+        },
+    )
+    algorithm = fields.String(
+        allow_none=True, metadata={"description": "The checksum algorithm, for method checksum"}
+    )
+    size = fields.Integer()
+
+
+class MoveDeleteStepResponse(ResponseSchema):
+    """What `delete_source` returns."""
+
+    version_id = fields.String(
+        allow_none=True,
+        metadata={"description": "The version deleted, or the delete marker S3 created"},
+    )
+    delete_marker = fields.Boolean()
+
+
+class MoveStepsResponse(ResponseSchema):
+    copy = fields.Nested(MoveCopyStepResponse, required=True)
+    verify = fields.Nested(MoveVerifyStepResponse, required=True)
+    delete = fields.Nested(MoveDeleteStepResponse, required=True)
+
+
+class MoveObjectResponse(CopyResponse):
+    steps = fields.Nested(
+        MoveStepsResponse, required=True, metadata={"description": "What each step did"}
+    )
+
+
 class MoveObject(CopyingActivity):
     id = "move_object"
     name = "Move Object"
@@ -44,55 +90,7 @@ class MoveObject(CopyingActivity):
         "deletes the source. When the copy or the check fails, the source is kept. A move "
         "onto itself (same bucket and key) is refused."
     )
-    response = {
-        "type": "object",
-        "properties": {
-            **COPY_PROPERTIES,
-            "steps": {
-                "type": "object",
-                "description": "What each step did",
-                "properties": {
-                    "copy": {
-                        "type": "object",
-                        "properties": {
-                            "etag": {"type": "string"},
-                            "version_id": {"type": ["string", "null"]},
-                            "multipart": {"type": "boolean"},
-                        },
-                    },
-                    "verify": {
-                        "type": "object",
-                        "properties": {
-                            "method": {
-                                "enum": list(VERIFY_METHODS),
-                                "description": "checksum: the same full-object checksum on "
-                                "both; etag: plain MD5 ETags; sha256: both objects read and "
-                                "hashed",
-                            },
-                            "algorithm": {
-                                "type": ["string", "null"],
-                                "description": "The checksum algorithm, for method checksum",
-                            },
-                            "size": {"type": "integer"},
-                        },
-                    },
-                    "delete": {
-                        "type": "object",
-                        "properties": {
-                            "version_id": {
-                                "type": ["string", "null"],
-                                "description": "The version deleted, or the delete marker "
-                                "S3 created",
-                            },
-                            "delete_marker": {"type": "boolean"},
-                        },
-                    },
-                },
-                "required": ["copy", "verify", "delete"],
-            },
-        },
-        "required": [*COPY_REQUIRED, "steps"],
-    }
+    Response = MoveObjectResponse
     permissions = (
         *COPY_PERMISSIONS,
         {"action": "s3:DeleteObject", "resource": "object"},

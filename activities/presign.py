@@ -15,9 +15,9 @@ from s3_connector.connector.documents import Document
 from s3_connector.connector.fields import ObjectKey, WholeNumber, describe
 
 from .common import (
-    LOCATION_SCHEMA,
     LOCATION_WRITES,
     BucketSettings,
+    LocationResponse,
     object_properties,
     version_id_field,
 )
@@ -80,6 +80,23 @@ def expiry(url: str, expires_in: int) -> datetime:
     return signed + timedelta(seconds=expires_in)
 
 
+class PresignResponse(LocationResponse):
+    folder = fields.String()
+    file_name = fields.String()
+    version_id = fields.String(allow_none=True)
+    method = fields.String(required=True, validate=validate.OneOf(METHODS))
+    url = fields.String(
+        required=True, metadata={"description": "The presigned URL; a secret until it expires"}
+    )
+    expires_in = fields.Integer(required=True)
+    expires_at = fields.String(required=True, metadata={"description": "ISO 8601, UTC"})
+    headers = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={"description": "Headers the caller must send with the request"},
+    )
+
+
 class PresignedLink(TargetActivity):
     id = "presign"
     name = "Presigned Link"
@@ -92,26 +109,7 @@ class PresignedLink(TargetActivity):
     concurrent = True
     Settings = PresignSettings
     writes = LOCATION_WRITES
-    response = {
-        "type": "object",
-        "properties": {
-            **LOCATION_SCHEMA,
-            "version_id": {"type": ["string", "null"]},
-            "method": {"enum": list(METHODS)},
-            "url": {
-                "type": "string",
-                "description": "The presigned URL; a secret until it expires",
-            },
-            "expires_in": {"type": "integer"},
-            "expires_at": {"type": "string", "description": "ISO 8601, UTC"},
-            "headers": {
-                "type": "object",
-                "additionalProperties": {"type": "string"},
-                "description": "Headers the caller must send with the request",
-            },
-        },
-        "required": ["bucket", "key", "region", "method", "url", "expires_in", "expires_at"],
-    }
+    Response = PresignResponse
     permissions = (
         {"action": "s3:GetObject", "resource": "object", "when": when("method", "GET")},
         {"action": "s3:PutObject", "resource": "object", "when": when("method", "PUT")},

@@ -8,7 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from marshmallow import fields, validate
 
-from s3_connector.connector.activity import TargetActivity
+from s3_connector.connector.activity import ResponseSchema, TargetActivity
 from s3_connector.connector.documents import Document
 from s3_connector.connector.errors import (
     ConnectorError,
@@ -233,6 +233,24 @@ class _Purge:
                 yield key
 
 
+class PurgeFailureResponse(ResponseSchema):
+    key = fields.String(required=True)
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+
+
+class PurgeResponse(ResponseSchema):
+    bucket = fields.String(required=True)
+    prefix = fields.String(required=True)
+    region = fields.String()
+    dry_run = fields.Boolean(required=True)
+    keys = fields.List(fields.String(), required=True)
+    matched = fields.Integer(required=True)
+    deleted = fields.Integer(required=True)
+    failed = fields.List(fields.Nested(PurgeFailureResponse), required=True)
+    delete_calls = fields.Integer(required=True)
+
+
 class Purge(TargetActivity):
     id = "purge"
     name = "Purge"
@@ -244,41 +262,7 @@ class Purge(TargetActivity):
     )
     Settings = PurgeSettings
     writes = PREFIX_WRITES
-    response = {
-        "type": "object",
-        "properties": {
-            "bucket": {"type": "string"},
-            "prefix": {"type": "string"},
-            "region": {"type": "string"},
-            "dry_run": {"type": "boolean"},
-            "keys": {"type": "array", "items": {"type": "string"}},
-            "matched": {"type": "integer"},
-            "deleted": {"type": "integer"},
-            "failed": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "key": {"type": "string"},
-                        "code": {"type": "string"},
-                        "message": {"type": "string"},
-                    },
-                    "required": ["key", "code", "message"],
-                },
-            },
-            "delete_calls": {"type": "integer"},
-        },
-        "required": [
-            "bucket",
-            "prefix",
-            "dry_run",
-            "keys",
-            "matched",
-            "deleted",
-            "failed",
-            "delete_calls",
-        ],
-    }
+    Response = PurgeResponse
     permissions = (
         {"action": "s3:ListBucket", "resource": "bucket"},
         {

@@ -9,20 +9,22 @@ from s3_connector.connector.activity import SourceActivity
 from s3_connector.connector.documents import INLINE_LIMIT, Document, inline_content
 from s3_connector.connector.errors import InvalidInput
 
-from .common import OBJECT_WRITES, READ_PERMISSIONS, READ_SSE_C_KEY, ObjectSettings, sse_c_key_field
+from .common import OBJECT_WRITES, READ_PERMISSIONS
 from .get_object import (
-    FETCHED_PROPERTIES,
-    FETCHED_REQUIRED,
-    INLINE_PROPERTIES,
+    FetchedResponse,
+    ObjectReadSettings,
+    content_field,
+    content_format_field,
     fetch_object,
     fetched_properties,
-    range_field,
 )
 
 
-class ReadSettings(ObjectSettings):
-    range = range_field()
-    sse_c_key = sse_c_key_field(READ_SSE_C_KEY)
+class ReadResponse(FetchedResponse):
+    """The object read, its content inline."""
+
+    content = content_field(required=True)
+    content_format = content_format_field(required=True)
 
 
 class Read(SourceActivity):
@@ -34,13 +36,9 @@ class Read(SourceActivity):
         "get_object, for more)."
     )
     content = "none"
-    Settings = ReadSettings
+    Settings = ObjectReadSettings
     writes = OBJECT_WRITES
-    response = {
-        "type": "object",
-        "properties": {**FETCHED_PROPERTIES, **INLINE_PROPERTIES},
-        "required": [*FETCHED_REQUIRED, "content", "content_format"],
-    }
+    Response = ReadResponse
     permissions = READ_PERMISSIONS
 
     def run(self, document: Document, settings: dict[str, Any]) -> Iterator[Document]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from s3_connector.connector.activity import TargetActivity
+from s3_connector.connector.activity import ResponseSchema, TargetActivity
 from s3_connector.connector.errors import InvalidInput
 from s3_connector.connector.fields import (
     MAX_KEY_BYTES,
@@ -221,20 +221,19 @@ def store_object(
     }
 
 
-STORED_PROPERTIES = {
-    "bucket": {"type": "string"},
-    "key": {"type": "string"},
-    "folder": {"type": "string"},
-    "file_name": {"type": "string"},
-    "etag": {"type": "string"},
-    "version_id": {"type": ["string", "null"]},
-    "size": {"type": "integer"},
-    "content_type": {"type": "string"},
-    "region": {"type": "string"},
-    "link": {"type": "string"},
-}
-"""JSON Schema of `store_object`'s properties, for response schemas."""
-STORED_REQUIRED = ["bucket", "key", "etag", "size", "region", "link"]
+class StoredResponse(ResponseSchema):
+    """`store_object`'s properties, for response schemas."""
+
+    bucket = fields.String(required=True)
+    key = fields.String(required=True)
+    folder = fields.String()
+    file_name = fields.String()
+    etag = fields.String(required=True)
+    version_id = fields.String(allow_none=True)
+    size = fields.Integer(required=True)
+    content_type = fields.String()
+    region = fields.String(required=True)
+    link = fields.String(required=True)
 
 
 class StoringActivity(TargetActivity):
@@ -242,9 +241,5 @@ class StoringActivity(TargetActivity):
 
     concurrent = True
     writes = OBJECT_WRITES
-    response = {
-        "type": "object",
-        "properties": STORED_PROPERTIES,
-        "required": STORED_REQUIRED,
-    }
+    Response = StoredResponse
     permissions = ({"action": "s3:PutObject", "resource": "object"},)

@@ -3,13 +3,38 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from marshmallow import Schema
+from marshmallow import EXCLUDE, Schema
 
 if TYPE_CHECKING:
     from .connection import Connection
     from .documents import Document
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One of the shapes a response document can take, when a response schema describes more
+    than one (List Objects: a listing, or one document per object): the properties that shape
+    requires, and those it never has. A schema with shapes gets `oneOf` over them, and what
+    they require replaces its fields' own `required`."""
+
+    title: str
+    required: tuple[str, ...]
+    absent: tuple[str, ...] = ()
+
+
+class ResponseSchema(Schema):
+    """Base of response schemas. A field's `required` says the property is always there,
+    `allow_none=True` that it may be null, `metadata={"description": ...}` describes it.
+    Open by default: a document may carry properties the schema does not name; a schema with
+    `class Meta: unknown = RAISE` is closed (`additionalProperties: false`)."""
+
+    shapes: ClassVar[tuple[Shape, ...]] = ()
+
+    class Meta:
+        unknown = EXCLUDE
 
 
 class Activity:
@@ -27,8 +52,11 @@ class Activity:
     """Document properties the activity sets on the documents it emits."""
     content: ClassVar[str] = "none"
     """What happens to document content: `consumes`, `produces` or `none`."""
-    response: ClassVar[dict[str, Any]]
-    """JSON Schema of the properties of each response document."""
+    Response: ClassVar[type[Schema]]
+    """The properties of each response document, as a marshmallow schema (usually a
+    `ResponseSchema`); the descriptor's `response` JSON Schema is generated from it. It
+    documents the responses and the contract tests check them against it; `run` builds the
+    response properties itself (nothing is dumped through it)."""
     permissions: ClassVar[tuple[dict[str, str], ...]]
     """IAM actions: {"action": ..., "resource": "bucket" | "object" | "*", "when": field}."""
     concurrent: ClassVar[bool] = False

@@ -10,7 +10,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, fields, validate
 
-from .activity import Activity
+from .activity import Activity, Shape
 from .fields import is_secret
 
 FORMAT = "s3-connector/descriptor/v1"
@@ -27,7 +27,8 @@ GROUPS = {
 }
 
 _CONSTRAINTS = ("minimum", "maximum", "minLength", "maxLength", "pattern", "minItems", "maxItems")
-_plugin = MarshmallowPlugin()
+_plugin = MarshmallowPlugin(schema_name_resolver=lambda schema: None)
+"""Converts fields and schemas to JSON Schema; nested schemas come out inline, never $ref."""
 APISpec("s3-connector", "1", "3.1.0", plugins=[_plugin])
 
 
@@ -73,6 +74,29 @@ def describe_fields(schema: type[Schema]) -> tuple[list[dict], list[dict]]:
     return entries, [{"id": group, "label": GROUPS[group]} for group in used]
 
 
+def response_schema(schema: type[Schema]) -> dict[str, Any]:
+    """The JSON Schema of a response schema's documents: a property per field (nested
+    schemas inline), `required` from the fields, `additionalProperties: false` when the schema
+    refuses unknown properties, and `oneOf` over its shapes when it declares any."""
+    shapes: tuple[Shape, ...] = getattr(schema, "shapes", ())
+    converted = _plugin.converter.schema2jsonschema(schema(partial=True) if shapes else schema())
+    if shapes:
+        converted["oneOf"] = [_shape(shape, converted["properties"]) for shape in shapes]
+    return converted
+
+
+def _shape(shape: Shape, properties: dict[str, Any]) -> dict[str, Any]:
+    unknown = [name for name in (*shape.required, *shape.absent) if name not in properties]
+    if unknown:
+        raise ValueError(f"shape {shape.title!r} names unknown properties: {', '.join(unknown)}")
+    entry: dict[str, Any] = {"title": shape.title, "required": list(shape.required)}
+    if len(shape.absent) == 1:
+        entry["not"] = {"required": list(shape.absent)}
+    elif shape.absent:
+        entry["not"] = {"anyOf": [{"required": [name]} for name in shape.absent]}
+    return entry
+
+
 def class_path(cls: type) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
 
@@ -94,6 +118,11 @@ def connection_descriptor() -> dict[str, Any]:
 
 
 def activity_descriptor(cls: type[Activity]) -> dict[str, Any]:
+    if isinstance(getattr(cls, "response", None), dict):
+        raise TypeError(
+            f"{cls.__name__} declares `response` as a JSON Schema dict; declare `Response`, "
+            "a marshmallow schema, instead"
+        )
     entries, groups = describe_fields(cls.Settings)
     return {
         "format": FORMAT,
@@ -106,7 +135,7 @@ def activity_descriptor(cls: type[Activity]) -> dict[str, Any]:
         "groups": groups,
         "fields": entries,
         "document": {"reads": list(cls.reads), "writes": list(cls.writes), "content": cls.content},
-        "response": cls.response,
+        "response": response_schema(cls.Response),
         "permissions": [dict(permission) for permission in cls.permissions],
     }
 

@@ -151,6 +151,33 @@ def test_activity_descriptors_declare_role_permissions_and_document_properties()
     assert "reference connector" in listing["description"]
 
 
+def test_every_activity_declares_its_response_as_a_marshmallow_schema():
+    """No hand-written `response` JSON Schema dict is left: each activity declares `Response`,
+    and the builder refuses a class that still declares a `response` dict."""
+    from marshmallow import Schema
+
+    from s3_connector.connector.descriptor_builder import activity_descriptor
+
+    for cls in shipped_activity_classes():
+        assert not hasattr(cls, "response"), f"{cls.__name__} still declares `response`"
+        assert issubclass(cls.Response, Schema), cls.__name__
+
+    class Legacy(shipped_activity_classes()[0]):
+        response = {"type": "object", "properties": {}}
+
+    with pytest.raises(TypeError, match="declare `Response`"):
+        activity_descriptor(Legacy)
+
+
+def test_the_response_schema_is_generated_from_the_response_fields():
+    response = Registry.shipped().descriptor("get_object")["response"]
+    properties = response["properties"]
+    assert properties["version_id"]["type"] == ["string", "null"]
+    assert properties["metadata"] == {"type": "object", "additionalProperties": {"type": "string"}}
+    assert properties["content_format"]["enum"] == ["json", "text", "base64"]
+    assert "verified" in response["required"] and "version_id" not in response["required"]
+
+
 def _schemas():
     yield "connection", ConnectionSchema
     for cls in shipped_activity_classes():

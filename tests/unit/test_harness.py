@@ -5,7 +5,7 @@ import time
 import pytest
 from marshmallow import Schema, fields
 
-from s3_connector.connector.activity import TargetActivity
+from s3_connector.connector.activity import ResponseSchema, TargetActivity
 from s3_connector.connector.connection import Connection
 from s3_connector.connector.documents import Document
 from s3_connector.connector.errors import InvalidInput
@@ -30,7 +30,7 @@ class Echo(TargetActivity):
     name = "Echo"
     description = "Echoes its settings."
     Settings = EchoSettings
-    response = {"type": "object", "properties": {}}
+    Response = ResponseSchema
     permissions = ()
     threads: set = set()
 

@@ -9,7 +9,7 @@ from typing import Any
 from marshmallow import fields, validate
 
 from s3_connector.activities.common import (
-    LOCATION_SCHEMA,
+    LocationResponse,
     ObjectSettings,
     object_properties,
     sse_c_key_field,
@@ -31,6 +31,12 @@ class ObjectChecksumSettings(ObjectSettings):
     sse_c_key = sse_c_key_field("Key (base64 of 32 bytes) of an SSE-C object.")
 
 
+class ObjectChecksumResponse(LocationResponse):
+    algorithm = fields.String(required=True)
+    digest = fields.String(required=True)
+    size = fields.Integer(required=True)
+
+
 class ObjectChecksum(TargetActivity):
     id = "object_checksum"
     name = "Object Checksum"
@@ -38,16 +44,7 @@ class ObjectChecksum(TargetActivity):
     concurrent = True
     Settings = ObjectChecksumSettings
     writes = ("bucket", "key", "folder", "file_name", "region")
-    response = {
-        "type": "object",
-        "properties": LOCATION_SCHEMA
-        | {
-            "algorithm": {"type": "string"},
-            "digest": {"type": "string"},
-            "size": {"type": "integer"},
-        },
-        "required": ["bucket", "key", "algorithm", "digest", "size"],
-    }
+    Response = ObjectChecksumResponse
     permissions = (
         {"action": "s3:GetObject", "resource": "object"},
         {"action": "s3:GetObjectVersion", "resource": "object", "when": "version_id"},

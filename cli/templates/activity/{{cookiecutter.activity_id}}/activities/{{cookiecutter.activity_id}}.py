@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from marshmallow import fields
+
 from s3_connector.connector.activity import SourceActivity
 from s3_connector.connector.documents import Document
 
 from .common import (
-    LOCATION_SCHEMA,
+    LocationResponse,
     ObjectSettings,
     etag,
     object_properties,
@@ -23,6 +25,13 @@ class {{ cookiecutter.class_name }}Settings(ObjectSettings):
     sse_c_key = sse_c_key_field("Key (base64 of 32 bytes) of an SSE-C object.")
 
 
+class {{ cookiecutter.class_name }}Response(LocationResponse):
+    content_type = fields.String()
+    version_id = fields.String(allow_none=True)
+    size = fields.Integer(required=True)
+    etag = fields.String(required=True)
+
+
 class {{ cookiecutter.class_name }}(SourceActivity):
     """{{ cookiecutter.activity_name }} (source): one document per request, content streamed."""
 
@@ -31,17 +40,7 @@ class {{ cookiecutter.class_name }}(SourceActivity):
     description = "Reads an object (GetObject); its content streams into the output document."
     Settings = {{ cookiecutter.class_name }}Settings
     writes = ("bucket", "key", "folder", "file_name", "content_type", "version_id", "region")
-    response = {
-        "type": "object",
-        "properties": LOCATION_SCHEMA
-        | {
-            "content_type": {"type": "string"},
-            "version_id": {"type": ["string", "null"]},
-            "size": {"type": "integer"},
-            "etag": {"type": "string"},
-        },
-        "required": ["bucket", "key", "size", "etag"],
-    }
+    Response = {{ cookiecutter.class_name }}Response
     permissions = (
         {"action": "s3:GetObject", "resource": "object"},
         {"action": "s3:GetObjectVersion", "resource": "object", "when": "version_id"},
@@ -79,22 +78,30 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from marshmallow import fields
+
 from s3_connector.connector.activity import TargetActivity
 from s3_connector.connector.documents import Document
 
 from .common import (
-    LOCATION_SCHEMA,
+    LocationResponse,
     ObjectSettings,
     etag,
-    head_object,
     object_properties,
     sse_c_key_field,
     sse_params,
 )
+from .probing import head_object
 
 
 class {{ cookiecutter.class_name }}Settings(ObjectSettings):
     sse_c_key = sse_c_key_field("Key (base64 of 32 bytes) of an SSE-C object.")
+
+
+class {{ cookiecutter.class_name }}Response(LocationResponse):
+    version_id = fields.String(allow_none=True)
+    size = fields.Integer(required=True)
+    etag = fields.String(required=True)
 
 
 class {{ cookiecutter.class_name }}(TargetActivity):
@@ -106,16 +113,7 @@ class {{ cookiecutter.class_name }}(TargetActivity):
     concurrent = True
     Settings = {{ cookiecutter.class_name }}Settings
     writes = ("bucket", "key", "folder", "file_name", "version_id", "region")
-    response = {
-        "type": "object",
-        "properties": LOCATION_SCHEMA
-        | {
-            "version_id": {"type": ["string", "null"]},
-            "size": {"type": "integer"},
-            "etag": {"type": "string"},
-        },
-        "required": ["bucket", "key", "size", "etag"],
-    }
+    Response = {{ cookiecutter.class_name }}Response
     permissions = (
         {"action": "s3:GetObject", "resource": "object"},
         {"action": "s3:GetObjectVersion", "resource": "object", "when": "version_id"},
