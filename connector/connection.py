@@ -19,7 +19,7 @@ from botocore.credentials import (
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.session import Session as BotocoreSession
 from botocore.utils import parse_timestamp
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from . import settings as settings_loader
 from .conditions import any_match, is_set, when
@@ -29,10 +29,13 @@ from .fields import (
     BucketName,
     FullMatch,
     RegionName,
+    SecretFullMatch,
     SecretString,
     WholeNumber,
     describe,
     is_aws_region,
+    is_secret,
+    utf8_size,
 )
 from .redaction import install_logging_redaction, register
 from .regions import RegionResolver
@@ -62,7 +65,10 @@ class ConnectionSchema(SettingsSchema):
         ),
     )
     access_key_id = fields.String(
-        validate=validate.Length(min=1, max=128),
+        validate=[
+            validate.Length(min=1, max=128),
+            FullMatch(r"^[!-~]+$", error="must be printable ASCII, no spaces"),
+        ],
         metadata=describe(
             "Access key ID",
             "Access key of an IAM user. With assume_role, the keys that assume the role "
@@ -73,7 +79,10 @@ class ConnectionSchema(SettingsSchema):
         ),
     )
     secret_access_key = SecretString(
-        validate=validate.Length(min=1),
+        validate=[
+            validate.Length(min=1),
+            SecretFullMatch(r"^[ -~]+$", error="must be printable ASCII"),
+        ],
         metadata=describe(
             "Secret access key",
             "Secret key that goes with the access key ID.",
@@ -83,7 +92,10 @@ class ConnectionSchema(SettingsSchema):
         ),
     )
     session_token = SecretString(
-        validate=validate.Length(min=1),
+        validate=[
+            validate.Length(min=1),
+            SecretFullMatch(r"^[!-~]+$", error="must be printable ASCII, no spaces"),
+        ],
         metadata=describe(
             "Session token",
             "Session token, for temporary credentials.",
@@ -236,6 +248,20 @@ class ConnectionSchema(SettingsSchema):
             group="options",
         ),
     )
+
+    @pre_load
+    def _check_secrets_are_text(self, data: Any, **_: Any) -> Any:
+        """A secret that UTF-8 cannot encode (a lone surrogate) is refused before it is
+        wrapped in a `Secret`."""
+        if isinstance(data, Mapping):
+            for name, field in self.fields.items():
+                value = data.get(name)
+                if is_secret(field) and isinstance(value, str):
+                    try:
+                        utf8_size(value)
+                    except ValidationError as exc:
+                        raise ValidationError(exc.messages, name) from None
+        return data
 
     @validates_schema
     def _check_region(self, data: dict[str, Any], **_: Any) -> None:

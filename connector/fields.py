@@ -340,7 +340,7 @@ class SseCustomerKey(Secret):
 SSE_C_RULE = "must be the base64 encoding of a 32-byte (256-bit) key"
 
 
-class _SecretRegexp(FullMatch):
+class SecretFullMatch(FullMatch):
     """A pattern checked on a secret's plain value (and stated in the descriptor)."""
 
     def __call__(self, value: Any) -> Any:
@@ -353,7 +353,7 @@ class SseCustomerKeyField(SecretField, fields.String):
 
     def __init__(self, **kwargs):
         super().__init__(
-            validate=_SecretRegexp(r"^[A-Za-z0-9+/]{43}=$", error=SSE_C_RULE), **kwargs
+            validate=SecretFullMatch(r"^[A-Za-z0-9+/]{43}=$", error=SSE_C_RULE), **kwargs
         )
 
     def _deserialize(self, value, attr, data, **kwargs):
