@@ -104,7 +104,10 @@ class ConnectionSchema(SettingsSchema):
         ),
     )
     profile = fields.String(
-        validate=validate.Length(min=1),
+        validate=FullMatch(
+            r"^[!-~](?:[ -~]*[!-~])?$",
+            error="must be a profile name: printable ASCII, no leading or trailing space",
+        ),
         metadata=describe(
             "Profile",
             "Named profile from the shared AWS config and credentials files.",
@@ -127,7 +130,10 @@ class ConnectionSchema(SettingsSchema):
         ),
     )
     external_id = fields.String(
-        validate=validate.Length(min=2, max=1224),
+        validate=FullMatch(
+            r"^[A-Za-z0-9_+=,.@:/-]{2,1224}$",
+            error="must be 2 to 1224 characters of letters, digits and +=,.@:/_-",
+        ),
         metadata=describe(
             "External ID",
             "External ID that the role's trust policy requires, if any.",

@@ -748,6 +748,12 @@ def _corpus() -> list[Case]:
     add(connection_case("secret_access_key-newline", secret_access_key="bad-input\nsecret"))
     add(connection_case("secret_access_key-surrogate", secret_access_key="\udcffbad-input"))
     add(connection_case("session_token-newline", session_token="token\n"))
+    profile = {"auth": "profile", "access_key_id": DROP, "secret_access_key": DROP}
+    for name, value in {"newline": "dev\n", "nul": "d\x00ev", "surrogate": "dev\udcff"}.items():
+        add(connection_case(f"profile-{name}", "profile", **profile, profile=value))
+    external_ids = {"newline": "id\n", "nul": "i\x00d", "one-char": "i", "space": "an id"}
+    for name, value in external_ids.items():
+        add(connection_case(f"external_id-{name}", "external_id", **assume, external_id=value))
     add(config_case("bucket-array", "list_objects", bucket=["demo"]))
     add(config_case("bucket-object", "purge", bucket={"name": "demo"}))
     add(config_case("region-array", "head_object", region=["eu-west-1"]))
