@@ -19,35 +19,45 @@ S3C = str(Path(sys.executable).with_name("s3c"))
 
 
 class Listener:
-    """Counts the TCP connections it accepts (closing each at once); `count()` is exact, as it
-    waits for a marker connection of its own to be accepted after every earlier one."""
+    """Counts the TCP connections it accepts (closing each at once). `count()` is exact: it
+    connects a marker from a known port and waits until that marker is accepted (connections
+    are accepted in order, so every earlier one is counted by then; markers never are)."""
 
     def __init__(self) -> None:
         self.server = socket.create_server(("127.0.0.1", 0), backlog=64)
         self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}"
         self.accepted = 0
-        self.markers = 0
+        self.marker_ports: set[int] = set()
+        self.markers_seen: set[int] = set()
         self.changed = threading.Condition()
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self) -> None:
         while True:
             try:
-                conn, _ = self.server.accept()
+                conn, peer = self.server.accept()
             except OSError:
                 return
             conn.close()
             with self.changed:
-                self.accepted += 1
+                if peer[1] in self.marker_ports:
+                    self.markers_seen.add(peer[1])
+                else:
+                    self.accepted += 1
                 self.changed.notify_all()
 
     def count(self) -> int:
-        with self.changed:
-            target = self.accepted + 1
-        with socket.create_connection(self.server.getsockname(), timeout=5), self.changed:
-            assert self.changed.wait_for(lambda: self.accepted >= target, timeout=5)
-            self.markers += 1
-            return self.accepted - self.markers
+        with socket.socket() as marker:
+            marker.bind(("127.0.0.1", 0))
+            port = marker.getsockname()[1]
+            with self.changed:
+                self.marker_ports.add(port)
+            marker.settimeout(5)
+            marker.connect(self.server.getsockname())
+            with self.changed:
+                assert self.changed.wait_for(lambda: port in self.markers_seen, timeout=5)
+                self.marker_ports.discard(port)
+                return self.accepted
 
 
 @pytest.fixture(scope="module")

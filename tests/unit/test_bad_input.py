@@ -48,14 +48,16 @@ DROP = object()
 
 class Listener:
     """A TCP listener on 127.0.0.1 that counts the connections it accepts and closes each at
-    once, so any request sent to it fails. `count()` is exact: it queues a marker connection
-    of its own and waits until it is accepted, so every earlier connection has been counted."""
+    once, so any request sent to it fails. `count()` is exact: it connects a marker of its own
+    from a known port and waits until that marker is accepted; connections are accepted in
+    order, so every earlier one has been counted by then (markers never are)."""
 
     def __init__(self) -> None:
         self.server = socket.create_server(("127.0.0.1", 0), backlog=128)
         self.port = self.server.getsockname()[1]
         self._accepted = 0
-        self._markers = 0
+        self._marker_ports: set[int] = set()
+        self._markers_seen: set[int] = set()
         self._changed = threading.Condition()
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
@@ -67,23 +69,32 @@ class Listener:
     def _serve(self) -> None:
         while True:
             try:
-                conn, _ = self.server.accept()
+                conn, peer = self.server.accept()
             except OSError:
                 return
             conn.close()
             with self._changed:
-                self._accepted += 1
+                if peer[1] in self._marker_ports:
+                    self._markers_seen.add(peer[1])
+                else:
+                    self._accepted += 1
                 self._changed.notify_all()
 
     def count(self) -> int:
         """Connections accepted so far, the markers of `count` left out."""
-        with self._changed:
-            target = self._accepted + 1
-        with socket.create_connection(("127.0.0.1", self.port), timeout=5), self._changed:
-            if not self._changed.wait_for(lambda: self._accepted >= target, timeout=5):
-                raise AssertionError("the request counter did not see its own marker")
-            self._markers += 1
-            return self._accepted - self._markers
+        with socket.socket() as marker:
+            marker.bind(("127.0.0.1", 0))
+            port = marker.getsockname()[1]
+            with self._changed:
+                self._marker_ports.add(port)
+            marker.settimeout(5)
+            marker.connect(("127.0.0.1", self.port))
+            with self._changed:
+                if not self._changed.wait_for(lambda: port in self._markers_seen, timeout=5):
+                    raise AssertionError("the request counter did not see its own marker")
+                self._marker_ports.discard(port)
+                self._markers_seen.discard(port)
+                return self._accepted
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
@@ -1183,4 +1194,62 @@ def test_the_agent_refuses_secrets_with_lone_surrogates(case_id, listener, traff
     [case] = [case for case in CORPUS if case.id == case_id]
     [answer], seen = serve_answers([case], listener, traffic)
     assert (seen.requests, seen.connections) == (0, 0), "a request was sent"
+    assert_invalid_input(case, answer)
+
+
+# --- known gaps outside the validation layer ---------------------------------------------------
+
+RUN_KNOWN_GAPS = [
+    pytest.param(
+        Case("write-data-surrogate", "data", "write", {**BASE["write"], "data": "\udcff"}),
+        marks=pytest.mark.xfail(
+            reason="Write encodes data while it runs (activities/write.py): a lone surrogate "
+            "is an 'unexpected' UnicodeEncodeError, exit 1 (no request is sent)",
+            strict=False,
+        ),
+        id="write-data-surrogate",
+    ),
+    pytest.param(
+        args_case("p-name-with-newline", "-p", "-p", "da\nta", activity="write"),
+        marks=pytest.mark.xfail(
+            reason="parse_parameter (cli/io.py) echoes the argument: a newline in it makes the "
+            "error two lines",
+            strict=False,
+        ),
+        id="p-name-with-newline",
+    ),
+    pytest.param(
+        args_case("p-deep-nesting", "data", "-p", "data=" + "[" * 100_000, activity="write"),
+        marks=pytest.mark.xfail(
+            reason="parse_parameter (cli/io.py) catches ValueError only: JSON nested too deep is "
+            "an 'unexpected' RecursionError, exit 1",
+            strict=False,
+        ),
+        id="p-deep-nesting",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", RUN_KNOWN_GAPS)
+def test_known_gaps(case, tmp_path, listener, traffic):
+    result, seen = run_case(case, tmp_path, listener, traffic)
+    assert_refused(result, seen, case.field, tmp_path)
+
+
+@pytest.mark.xfail(
+    reason="the agent encodes content_text while it parses the request (cli/agent.py): a lone "
+    "surrogate is an 'unexpected' UnicodeEncodeError, exit code 1 (no request is sent)",
+    strict=False,
+)
+def test_known_gap_serve_content_text_with_a_lone_surrogate(listener, traffic):
+    case = Case(
+        "content_text-surrogate", "documents[0].content_text", "put_object", BASE["put_object"]
+    )
+    request = {**serve_request(case, 1, listener), "documents": [{"content_text": "\udcff"}]}
+    out = io.StringIO()
+    agent = Agent(out, lambda: Connection(connection_settings(listener, None)), log=io.StringIO())
+    with traffic() as seen:
+        agent.serve(io.BytesIO((json.dumps(request) + "\n").encode()))
+    [answer] = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert (seen.requests, seen.connections) == (0, 0)
     assert_invalid_input(case, answer)
