@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -202,9 +203,10 @@ class _Registry:
             return self._patterns
 
     def _compile_pending(self) -> None:
+        """Under the lock. `_pending` is emptied last: until the new regexes are in place,
+        a reader must not take the old ones for complete."""
         levels = self._levels
         new = frozenset(form for form in self._pending if form in self._forms)
-        self._pending = []
         if new:
             levels.append((new, _compile(new)))
         while len(levels) > 1 and 2 * len(levels[-1][0]) >= len(levels[-2][0]):
@@ -213,6 +215,7 @@ class _Registry:
             if merged:
                 levels.append((merged, _compile(merged)))
         self._patterns = tuple(pattern for _, pattern in levels)
+        self._pending = []
 
     def mask(self, text: str) -> str:
         patterns = self.patterns()
@@ -225,21 +228,31 @@ class _Registry:
 _registry = _Registry()
 
 
+@functools.lru_cache(maxsize=1024)
+def _value_forms(value: str | bytes) -> frozenset[str]:
+    return frozenset(_forms(value))
+
+
+@functools.lru_cache(maxsize=1024)
+def _key_forms(raw: bytes) -> frozenset[str]:
+    forms: set[str] = set()
+    for value in sse_c_key_forms(raw):
+        forms |= _forms(value)
+    return frozenset(forms)
+
+
 def register(value: str | bytes | None) -> None:
     """Remember a secret value, with the forms it may show as: itself, URL-encoded, escaped in
     a str, bytes or JSON literal. None and values shorter than 4 characters are ignored."""
     if value is None or len(value) < MIN_LENGTH:
         return
-    _registry.add(_forms(value))
+    _registry.add(_value_forms(value))  # a value seen again (each settings load) is cached
 
 
 def register_sse_c_key(raw: bytes) -> None:
     """Remember an SSE-C key (its raw 32 bytes) in each encoding it may show as: base64, the
     raw bytes, hex, and its MD5 in base64 and hex (see `sse_c_key_forms`)."""
-    forms: set[str] = set()
-    for value in sse_c_key_forms(bytes(raw)):
-        forms |= _forms(value)
-    _registry.add(forms)
+    _registry.add(_key_forms(bytes(raw)))
 
 
 def redact(text: str) -> str:
