@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from marshmallow import fields
+from marshmallow import ValidationError, fields
 
 from s3_connector.connector.documents import INLINE_LIMIT, Document
 from s3_connector.connector.errors import InvalidInput
@@ -34,6 +34,7 @@ class WriteSettings(LocatedSettings):
     data = fields.Raw(
         required=True,
         allow_none=True,
+        validate=lambda value: _check_data(value),
         metadata=describe(
             "Data",
             "What to store: a string is stored as UTF-8 text; any other JSON value (object, "
@@ -55,16 +56,33 @@ class WriteSettings(LocatedSettings):
 def encode(data: Any) -> tuple[bytes, str]:
     """The bytes to store for `data` and their default content type."""
     if isinstance(data, str):
-        return data.encode("utf-8"), TEXT_TYPE
+        return _utf8(data), TEXT_TYPE
     try:
         text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     except ValueError:
         raise InvalidInput(
             "must be JSON: NaN and Infinity have no JSON form", field="data"
         ) from None
-    except TypeError as exc:
+    except (TypeError, RecursionError) as exc:
         raise InvalidInput(f"must be a JSON value or a string ({exc})", field="data") from None
-    return text.encode("utf-8"), JSON_TYPE
+    return _utf8(text), JSON_TYPE
+
+
+def _utf8(text: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(
+            "must be text UTF-8 can encode (it holds a lone surrogate)", field="data"
+        ) from None
+
+
+def _check_data(value: Any) -> None:
+    """`data` is checked as the settings load, before anything runs."""
+    try:
+        encode(value)
+    except InvalidInput as exc:
+        raise ValidationError(exc.message) from None
 
 
 class Write(StoringActivity):

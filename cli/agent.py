@@ -166,7 +166,13 @@ def _document(item: Any, where: str) -> Document:
         except (binascii.Error, ValueError):
             raise InvalidInput("must be base64 (RFC 4648)", field=f"{where}.{name}") from None
     if name == "content_text":
-        return Document(properties, value.encode("utf-8"))
+        try:
+            return Document(properties, value.encode("utf-8"))
+        except UnicodeEncodeError:
+            raise InvalidInput(
+                "must be text UTF-8 can encode (it holds a lone surrogate)",
+                field=f"{where}.{name}",
+            ) from None
     path = Path(value)
     if not path.is_file():
         raise InvalidInput(f"{value} is not a readable file", field=f"{where}.path")

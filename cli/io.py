@@ -60,12 +60,14 @@ def read_json_file(path: str, field: str) -> dict[str, Any]:
 def parse_parameter(text: str) -> tuple[str, Any]:
     """`NAME=VALUE`; the value is parsed as JSON when it is valid JSON, else kept a string."""
     name, sep, value = text.partition("=")
-    if not sep or not name:
-        raise InvalidInput(f"'{text}' must be NAME=VALUE", field="-p")
+    if not sep or not name or not name.isidentifier():
+        raise InvalidInput(f"{text!r} must be NAME=VALUE with a field name", field="-p")
     try:
         return name, json.loads(value)
     except ValueError:
         return name, value
+    except RecursionError:
+        raise InvalidInput("JSON nested too deep", field=name) from None
 
 
 def input_documents(path: str | None) -> list[Document] | None:

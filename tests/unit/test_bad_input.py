@@ -1197,51 +1197,32 @@ def test_the_agent_refuses_secrets_with_lone_surrogates(case_id, listener, traff
     assert_invalid_input(case, answer)
 
 
-# --- known gaps outside the validation layer ---------------------------------------------------
+# --- values checked where they are parsed ---------------------------------------------------
 
-RUN_KNOWN_GAPS = [
+RUN_EDGE_CASES = [
     pytest.param(
         Case("write-data-surrogate", "data", "write", {**BASE["write"], "data": "\udcff"}),
-        marks=pytest.mark.xfail(
-            reason="Write encodes data while it runs (activities/write.py): a lone surrogate "
-            "is an 'unexpected' UnicodeEncodeError, exit 1 (no request is sent)",
-            strict=False,
-        ),
         id="write-data-surrogate",
     ),
     pytest.param(
         args_case("p-name-with-newline", "-p", "-p", "da\nta", activity="write"),
-        marks=pytest.mark.xfail(
-            reason="parse_parameter (cli/io.py) echoes the argument: a newline in it makes the "
-            "error two lines",
-            strict=False,
-        ),
         id="p-name-with-newline",
     ),
     pytest.param(
         args_case("p-deep-nesting", "data", "-p", "data=" + "[" * 100_000, activity="write"),
-        marks=pytest.mark.xfail(
-            reason="parse_parameter (cli/io.py) catches ValueError only: JSON nested too deep is "
-            "an 'unexpected' RecursionError, exit 1",
-            strict=False,
-        ),
         id="p-deep-nesting",
     ),
 ]
 
 
-@pytest.mark.parametrize("case", RUN_KNOWN_GAPS)
-def test_known_gaps(case, tmp_path, listener, traffic):
+@pytest.mark.parametrize("case", RUN_EDGE_CASES)
+def test_values_refused_past_the_schema(case, tmp_path, listener, traffic):
+    """Write's data, -p arguments: checked as they are parsed or loaded, not when they run."""
     result, seen = run_case(case, tmp_path, listener, traffic)
     assert_refused(result, seen, case.field, tmp_path)
 
 
-@pytest.mark.xfail(
-    reason="the agent encodes content_text while it parses the request (cli/agent.py): a lone "
-    "surrogate is an 'unexpected' UnicodeEncodeError, exit code 1 (no request is sent)",
-    strict=False,
-)
-def test_known_gap_serve_content_text_with_a_lone_surrogate(listener, traffic):
+def test_serve_content_text_with_a_lone_surrogate_is_refused(listener, traffic):
     case = Case(
         "content_text-surrogate", "documents[0].content_text", "put_object", BASE["put_object"]
     )
