@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import sys
+import traceback
 
 import click
 
@@ -108,9 +109,15 @@ def _interrupt(signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _redacted_traceback(kind, value, traceback_) -> None:
+    """`sys.excepthook` of `s3c`: the traceback that S3C_DEBUG lets through, redacted."""
+    sys.stderr.write(redact("".join(traceback.format_exception(kind, value, traceback_))))
+
+
 def main() -> None:
     """Console entry point of `s3c`."""
     install_logging_redaction()
+    sys.excepthook = _redacted_traceback
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _interrupt)
     cli.main(prog_name="s3c")
