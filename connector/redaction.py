@@ -73,7 +73,8 @@ def _bytes_escaped(value: bytes) -> set[str]:
 
 
 def _url_encoded(value: str) -> set[str]:
-    quoted = urllib.parse.quote(value, safe="")
+    # surrogatepass: a lone surrogate (JSON's "\udcff") has no UTF-8, but may be a secret
+    quoted = urllib.parse.quote(value.encode("utf-8", "surrogatepass"), safe="")
     return {quoted, re.sub(r"%[0-9A-F]{2}", lambda m: m.group().lower(), quoted)}
 
 

@@ -62,6 +62,13 @@ def test_escaped_forms_of_a_value_with_a_line_break_are_masked():
         assert "line-two" not in redact(text), text
 
 
+def test_a_value_with_a_lone_surrogate_is_registered():
+    marker = uuid.uuid4().hex
+    value = f"\udcff{marker}"
+    register(value)
+    assert redact(f"[{value}] [{urllib.parse.quote(marker)}]") == f"[{MASK}] [{marker}]"
+
+
 def test_short_and_missing_values_are_ignored():
     register(None)
     register("abc")
