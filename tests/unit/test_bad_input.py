@@ -985,7 +985,7 @@ def test_messages_name_the_rule(tmp_path, listener, traffic):
 
 
 SLOW = settings(
-    max_examples=25,
+    max_examples=50,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -1025,19 +1025,37 @@ def test_generated_keys_over_1024_bytes(unit, activity, tmp_path, listener, traf
     _refused_config(activity, {**BASE[activity], "key": key}, "key", tmp_path, listener, traffic)
 
 
+def _repeated(unit: str, size: int) -> str:
+    """`unit` repeated, cut to at most `size` bytes of UTF-8."""
+    text, used = [], 0
+    for char in unit * (size + 1):
+        used += len(char.encode("utf-8"))
+        if used > size:
+            break
+        text.append(char)
+    return "".join(text)
+
+
 @SLOW
 @given(
-    folder=st.text(alphabet="abcdéf/\U0001f600", min_size=1, max_size=600),
-    name=st.text(alphabet="xyzé\U0001f600", min_size=1, max_size=400),
+    folder_unit=st.text(alphabet="abcdé/\U0001f600", min_size=1, max_size=5),
+    name_unit=st.text(alphabet="xyzé\U0001f600", min_size=1, max_size=5),
+    folder_size=st.integers(min_value=1, max_value=1000),
+    activity=st.sampled_from(["put_object", "write"]),
 )
-def test_generated_joined_keys_over_1024_bytes(folder, name, tmp_path, listener, traffic):
+def test_generated_joined_keys_over_1024_bytes(
+    folder_unit, name_unit, folder_size, activity, tmp_path, listener, traffic
+):
+    """A folder and a file name each within its own limit whose key is over 1,024 bytes."""
+    folder = _repeated(folder_unit, folder_size)
     stripped = folder.strip("/")
+    needed = 1025 - len(stripped.encode("utf-8")) - (1 if stripped else 0)
+    name = _repeated(name_unit, needed + 3)  # a folder of slashes only needs a name over 1,024
     joined = f"{stripped}/{name}" if stripped else name
-    size = len(joined.encode("utf-8"))
-    if size <= 1024 or len(folder) > 1023 or len(folder.encode()) > 1023 or len(name) > 1024:
-        return
-    config = {"bucket": "demo", "folder": folder, "file_name": name, "data": "x"}
-    _refused_config("write", config, "file_name", tmp_path, listener, traffic)
+    assert len(joined.encode("utf-8")) > 1024
+    config = {**BASE[activity], "key": DROP, "folder": folder, "file_name": name}
+    config = {key: value for key, value in config.items() if value is not DROP}
+    _refused_config(activity, config, "file_name", tmp_path, listener, traffic)
 
 
 @SLOW
