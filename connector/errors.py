@@ -19,6 +19,7 @@ from botocore.exceptions import (
     NoCredentialsError,
     ParamValidationError,
     PartialCredentialsError,
+    ProfileNotFound,
 )
 from botocore.exceptions import (
     ConnectionError as BotocoreConnectionError,
@@ -263,6 +264,8 @@ def translate(exc: BaseException, *, operation: str, target: str) -> ConnectorEr
         return from_client_error(exc, operation=operation, target=target)
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
         return NoCredentials(f"{operation} {target} failed: no credentials found ({exc})")
+    if isinstance(exc, ProfileNotFound):
+        return InvalidInput(f"{exc} (in the AWS config and credentials files)", field="profile")
     if isinstance(exc, InvalidRegionError):
         return InvalidInput(str(exc), field="region")
     if isinstance(exc, ParamValidationError):

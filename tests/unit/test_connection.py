@@ -194,3 +194,16 @@ def test_one_client_per_region_and_addressing_style(moto_connection):
     assert virtual is not moto_connection.client("eu-west-1")
     assert virtual.meta.config.s3["addressing_style"] == "virtual"
     assert moto_connection.client("eu-west-1").meta.config.s3["addressing_style"] == "auto"
+
+
+def test_a_profile_that_does_not_exist_is_invalid_input_naming_it(moto):
+    from s3_connector.connector.errors import InvalidInput, translate
+
+    result = Connection({"auth": "profile", "profile": "nowhere"}).test("some-bucket")
+    assert result["ok"] is False and result["error"] == "invalid_input"
+    assert result["message"].startswith("profile: ") and "nowhere" in result["message"]
+    try:
+        Connection({"auth": "profile", "profile": "nowhere"}).session()
+    except Exception as exc:  # noqa: BLE001 - the raw botocore error, translated below
+        error = translate(exc, operation="session", target="")
+    assert isinstance(error, InvalidInput) and error.field == "profile"
