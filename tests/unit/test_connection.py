@@ -204,6 +204,6 @@ def test_a_profile_that_does_not_exist_is_invalid_input_naming_it(moto):
     assert result["message"].startswith("profile: ") and "nowhere" in result["message"]
     try:
         Connection({"auth": "profile", "profile": "nowhere"}).session()
-    except Exception as exc:  # noqa: BLE001 - the raw botocore error, translated below
+    except Exception as exc:
         error = translate(exc, operation="session", target="")
     assert isinstance(error, InvalidInput) and error.field == "profile"
