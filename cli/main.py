@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import traceback
+from collections.abc import Callable
 
 import click
 
@@ -15,13 +16,7 @@ from s3_connector.connector import cancellation
 from s3_connector.connector.errors import ERROR_KINDS, ConnectorError, translate
 from s3_connector.connector.redaction import install_logging_redaction, redact
 
-from .descriptors_command import descriptors
-from .local_command import local
-from .new_command import new
 from .options import connection_option, load_connection
-from .policy_command import policy
-from .run_command import run
-from .serve_command import serve
 
 EXIT_UNEXPECTED = 1
 CLI_FIELDS = {"input": "--input", "output": "--output"}
@@ -33,8 +28,74 @@ def _error(text: str) -> None:
     click.echo(redact(text), err=True)
 
 
+def _descriptors() -> click.Command:
+    from .descriptors_command import descriptors
+
+    return descriptors
+
+
+def _run() -> click.Command:
+    from .run_command import run
+
+    return run
+
+
+def _serve() -> click.Command:
+    from .serve_command import serve
+
+    return serve
+
+
+def _policy() -> click.Command:
+    from .policy_command import policy
+
+    return policy
+
+
+def _new() -> click.Command:
+    from .new_command import new
+
+    return new
+
+
+def _local() -> click.Command:
+    from .local_command import local
+
+    return local
+
+
+LAZY_COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
+    "descriptors": (_descriptors, "Inspect the JSON descriptors a designer renders."),
+    "run": (_run, "Run ACTIVITY; print each response document as one JSON line."),
+    "serve": (_serve, "Warm agent mode: run requests read as JSON lines on stdin."),
+    "policy": (_policy, "Print the least-privilege IAM policy for activities."),
+    "new": (_new, "Scaffold new parts of the connector."),
+    "local": (_local, "Run an embedded S3 server (SeaweedFS) on loopback."),
+}
+"""The commands that import the connector's heavy parts (boto3, awscrt, jsonschema), loaded
+only when they run, so `s3c --help` starts in a blink; each with its line in that help."""
+
+
 class S3cGroup(click.Group):
     """The top-level group: one-line errors and the documented exit codes, no traceback."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in LAZY_COMMANDS and name not in self.commands:
+            self.add_command(LAZY_COMMANDS[name][0](), name)
+        return super().get_command(ctx, name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, LAZY_COMMANDS[name][1]) for name in LAZY_COMMANDS]
+        rows += [
+            (name, command.get_short_help_str(formatter.width))
+            for name, command in self.commands.items()
+            if name not in LAZY_COMMANDS and not command.hidden
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(sorted(rows))
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         try:
@@ -92,14 +153,6 @@ def connection_test(connection_file: str | None, bucket: str | None) -> None:
     click.echo(json.dumps(result))
     if not result["ok"]:
         sys.exit(ERROR_KINDS.get(result["error"], ConnectorError).exit_code)
-
-
-cli.add_command(descriptors)
-cli.add_command(run)
-cli.add_command(local)
-cli.add_command(new)
-cli.add_command(policy)
-cli.add_command(serve)
 
 
 def _interrupt(signum: int, _frame: object) -> None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from s3_connector.connector.connection import Connection
 from s3_connector.connector.errors import InvalidInput
 
 from .io import read_json_file
+
+if TYPE_CHECKING:
+    from s3_connector.connector.connection import Connection
 
 connection_option = click.option(
     "-c",
@@ -22,6 +24,8 @@ connection_option = click.option(
 
 def load_connection(path: str | None) -> Connection:
     """The connection from a JSON file, or the default chain and AWS_* variables."""
+    from s3_connector.connector.connection import Connection
+
     if path is None:
         return Connection.from_environment()
     return connection_from(read_json_file(path, "connection"))
@@ -29,6 +33,8 @@ def load_connection(path: str | None) -> Connection:
 
 def connection_from(settings: Any) -> Connection:
     """A connection from its settings; a bad setting is named `connection.FIELD`."""
+    from s3_connector.connector.connection import Connection
+
     try:
         return Connection(settings)
     except InvalidInput as exc:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import click
 
-from s3_connector.connector.harness import Harness
-
 from .io import Output, documents_out, input_documents, parse_parameter, read_json_file
 from .options import connection_option, load_connection
 
@@ -48,6 +46,8 @@ def run(
     output_path: str | None,
 ) -> None:
     """Run ACTIVITY; print each response document as one JSON line."""
+    from s3_connector.connector.harness import Harness
+
     config = read_json_file(config_file, "--config") if config_file else {}
     config.update(parse_parameter(text) for text in parameters)
     harness = Harness(load_connection(connection_file))

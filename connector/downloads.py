@@ -17,12 +17,12 @@ from collections.abc import Callable
 from typing import Any
 
 from .errors import (
-    NETWORK_ERRORS,
     Conflict,
     ConnectorError,
     IntegrityError,
     PreconditionFailed,
     TransientFailure,
+    network_errors,
 )
 from .integrity import Expected, expected_digest
 
@@ -82,7 +82,7 @@ class ObjectReader(io.RawIOBase):
             wanted = min(len(view), self._size - self._read)
             try:
                 chunk = self._body.read(wanted)
-            except NETWORK_ERRORS as exc:
+            except network_errors() as exc:
                 chunk = None
                 failure: BaseException | None = exc
             else:
@@ -124,7 +124,7 @@ class ObjectReader(io.RawIOBase):
                 self._body = _Empty()
                 return
             raise
-        except NETWORK_ERRORS:
+        except network_errors():
             self._body = _Empty()
             return
         first, last = _byte_span(response)
@@ -141,7 +141,7 @@ class ObjectReader(io.RawIOBase):
             return
         try:
             extra = self._body.read(1)
-        except NETWORK_ERRORS:
+        except network_errors():
             extra = b""
         if extra:
             raise IntegrityError(

@@ -10,23 +10,13 @@ import copy
 import http.client
 import socket
 import ssl
-
-from botocore.exceptions import (
-    ClientError,
-    HTTPClientError,
-    IncompleteReadError,
-    InvalidRegionError,
-    NoCredentialsError,
-    ParamValidationError,
-    PartialCredentialsError,
-    ProfileNotFound,
-)
-from botocore.exceptions import (
-    ConnectionError as BotocoreConnectionError,
-)
-from urllib3.exceptions import HTTPError as Urllib3HTTPError
+from functools import cache
+from typing import TYPE_CHECKING
 
 from .redaction import redact
+
+if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
 
 
 class ConnectorError(Exception):
@@ -241,23 +231,46 @@ def kind_of_code(code: str, status: int | None) -> type[ConnectorError]:
     return ConnectorError
 
 
-NETWORK_ERRORS = (
-    HTTPClientError,
-    BotocoreConnectionError,
-    IncompleteReadError,
-    Urllib3HTTPError,
-    http.client.HTTPException,
-    ConnectionError,
-    TimeoutError,
-    socket.timeout,
-    ssl.SSLError,
-)
-"""Failures of the network or of a response in flight: transient once retries are spent."""
+@cache
+def network_errors() -> tuple[type[BaseException], ...]:
+    """Failures of the network or of a response in flight: transient once retries are spent.
+    (botocore and urllib3 are imported here, not when the taxonomy is, so `s3c --help`
+    stays fast.)"""
+    from botocore.exceptions import (
+        ConnectionError as BotocoreConnectionError,
+    )
+    from botocore.exceptions import (
+        HTTPClientError,
+        IncompleteReadError,
+    )
+    from urllib3.exceptions import HTTPError as Urllib3HTTPError
+
+    return (
+        HTTPClientError,
+        BotocoreConnectionError,
+        IncompleteReadError,
+        Urllib3HTTPError,
+        http.client.HTTPException,
+        ConnectionError,
+        TimeoutError,
+        socket.timeout,
+        ssl.SSLError,
+    )
+
 
 
 def translate(exc: BaseException, *, operation: str, target: str) -> ConnectorError:
     """Map any exception raised while talking to S3 to a ConnectorError (ConnectorErrors pass
     through). Wrappers such as s3transfer's S3UploadFailedError are unwrapped to their cause."""
+    from botocore.exceptions import (
+        ClientError,
+        InvalidRegionError,
+        NoCredentialsError,
+        ParamValidationError,
+        PartialCredentialsError,
+        ProfileNotFound,
+    )
+
     if isinstance(exc, ConnectorError):
         return exc
     if isinstance(exc, ClientError):
@@ -270,7 +283,7 @@ def translate(exc: BaseException, *, operation: str, target: str) -> ConnectorEr
         return InvalidInput(str(exc), field="region")
     if isinstance(exc, ParamValidationError):
         return InvalidInput(f"{operation} {target}: {exc}")
-    if isinstance(exc, NETWORK_ERRORS):
+    if isinstance(exc, network_errors()):
         return TransientFailure(
             f"{operation} {target} failed after retries: {type(exc).__name__}: {exc}"
         )

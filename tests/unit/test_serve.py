@@ -11,9 +11,9 @@ from click.testing import CliRunner
 from support import MOTO_SETTINGS
 
 from s3_connector.cli import agent as agent_module
-from s3_connector.cli import options
 from s3_connector.cli.main import S3cGroup
 from s3_connector.cli.serve_command import serve
+from s3_connector.connector import connection as connection_module
 from s3_connector.connector.errors import NotFound
 
 SSE_KEY = base64.b64encode(b"k" * 32).decode()
@@ -224,12 +224,12 @@ def test_request_id_is_the_line_number_when_absent_and_blank_lines_count(moto, c
 def test_same_connection_is_reused_across_requests(moto, moto_bucket, conn_file, monkeypatch):
     created = []
 
-    class Counting(options.Connection):
+    class Counting(connection_module.Connection):
         def __init__(self, settings=None):
             super().__init__(settings)
             created.append(self)
 
-    monkeypatch.setattr(options, "Connection", Counting)
+    monkeypatch.setattr(connection_module, "Connection", Counting)
     reordered = dict(reversed(list(MOTO_SETTINGS.items())))
     other = {**MOTO_SETTINGS, "max_attempts": 2}
     code, lines, _ = serve_lines(
