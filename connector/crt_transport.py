@@ -67,6 +67,7 @@ from awscrt.s3 import (
 )
 
 from .cancellation import check_cancelled
+from .documents import read_up_to
 from .errors import (
     Cancelled,
     Conflict,
@@ -388,7 +389,7 @@ class CrtTransport:
         elif size is None:
             # Read ahead one part: a short stream is sent as one PutObject, not as a
             # multipart upload of one part.
-            head = _read_up_to(body, self.part_size + 1)
+            head = read_up_to(body, self.part_size + 1)
             if len(head) <= self.part_size:
                 size = len(head)
                 reader = _Reader(io.BytesIO(head))
@@ -698,18 +699,6 @@ class _Reader(io.RawIOBase):
         except BaseException as exc:
             self.error = exc
             raise
-
-
-def _read_up_to(stream: BinaryIO, count: int) -> bytes:
-    """Read `count` bytes, or up to the end, however short the stream's reads are."""
-    chunks = []
-    while count > 0:
-        chunk = stream.read(count)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        count -= len(chunk)
-    return b"".join(chunks)
 
 
 def _translate(exc: AwsCrtError) -> CrtError:

@@ -95,17 +95,16 @@ INLINE_LIMIT = 16 * 1024 * 1024
 READ_CHUNK = 1024 * 1024
 
 
-def read_up_to(stream: BinaryIO, limit: int) -> bytes:
-    """Up to `limit` + 1 bytes of `stream`: reads until its end or past the limit, so a
-    verified stream is checked whenever its content fits."""
+def read_up_to(stream: BinaryIO, count: int) -> bytes:
+    """Up to `count` bytes of `stream`: fewer only at its end, however short its reads are
+    (reading to the end is what lets a verified stream check its content)."""
     chunks: list[bytes] = []
-    total = 0
-    while total <= limit:
-        chunk = stream.read(min(READ_CHUNK, limit + 1 - total))
+    while count > 0:
+        chunk = stream.read(count)
         if not chunk:
             break
         chunks.append(chunk)
-        total += len(chunk)
+        count -= len(chunk)
     return b"".join(chunks)
 
 
@@ -129,7 +128,7 @@ def inline_content(document: Document, limit: int = INLINE_LIMIT) -> dict[str, A
     from .errors import InvalidInput
 
     with document.open() as stream:
-        data = read_up_to(stream, limit)
+        data = read_up_to(stream, limit + 1)
     if len(data) > limit:
         raise InvalidInput(
             f"content is over the {limit // (1024 * 1024)} MiB inline limit; "

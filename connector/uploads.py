@@ -22,6 +22,7 @@ from typing import Any, BinaryIO
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .cancellation import check_cancelled
+from .documents import read_up_to
 from .errors import NotFound, translate
 from .integrity import HASHERS, checksum_of, encode
 
@@ -58,24 +59,12 @@ class _Prefixed(io.RawIOBase):
         return len(data)
 
 
-def _read_up_to(stream: BinaryIO, count: int) -> bytes:
-    """Read `count` bytes, or up to the end, however short the stream's reads are."""
-    chunks = []
-    while count > 0:
-        chunk = stream.read(count)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        count -= len(chunk)
-    return b"".join(chunks)
-
-
 def prepare_body(stream: BinaryIO, size: int | None, path: os.PathLike | None = None) -> Body:
     """Small content as bytes (read at most one part); larger content as its file path when it
     has one, else as a stream."""
     if path is not None and size is not None and size > PART_SIZE:
         return path
-    head = _read_up_to(stream, PART_SIZE + 1)
+    head = read_up_to(stream, PART_SIZE + 1)
     if len(head) <= PART_SIZE:
         return head
     return io.BufferedReader(_Prefixed(head, stream), buffer_size=1024 * 1024)
@@ -165,7 +154,7 @@ class MultipartUpload:
     def _chunks(self, stream: BinaryIO, part_size: int) -> Iterator[bytes]:
         while True:
             check_cancelled()
-            data = _read_up_to(stream, part_size)
+            data = read_up_to(stream, part_size)
             if not data:
                 return
             yield data

@@ -7,64 +7,21 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
+from request_counter import Listener
 
 S3C = str(Path(sys.executable).with_name("s3c"))
-
-
-class Listener:
-    """Counts the TCP connections it accepts (closing each at once). `count()` is exact: it
-    connects a marker from a known port and waits until that marker is accepted (connections
-    are accepted in order, so every earlier one is counted by then; markers never are)."""
-
-    def __init__(self) -> None:
-        self.server = socket.create_server(("127.0.0.1", 0), backlog=64)
-        self.url = f"http://127.0.0.1:{self.server.getsockname()[1]}"
-        self.accepted = 0
-        self.marker_ports: set[int] = set()
-        self.markers_seen: set[int] = set()
-        self.changed = threading.Condition()
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, peer = self.server.accept()
-            except OSError:
-                return
-            conn.close()
-            with self.changed:
-                if peer[1] in self.marker_ports:
-                    self.markers_seen.add(peer[1])
-                else:
-                    self.accepted += 1
-                self.changed.notify_all()
-
-    def count(self) -> int:
-        with socket.socket() as marker:
-            marker.bind(("127.0.0.1", 0))
-            port = marker.getsockname()[1]
-            with self.changed:
-                self.marker_ports.add(port)
-            marker.settimeout(5)
-            marker.connect(self.server.getsockname())
-            with self.changed:
-                assert self.changed.wait_for(lambda: port in self.markers_seen, timeout=5)
-                self.marker_ports.discard(port)
-                return self.accepted
 
 
 @pytest.fixture(scope="module")
 def listener():
     server = Listener()
     yield server
-    server.server.close()
+    server.close()
 
 
 @pytest.fixture
