@@ -9,7 +9,7 @@ from typing import Any
 from marshmallow import fields, validate
 
 from s3_connector.connector.activity import ResponseSchema
-from s3_connector.connector.documents import Document
+from s3_connector.connector.documents import READ_CHUNK, Document
 from s3_connector.connector.errors import (
     ConnectorError,
     IntegrityError,
@@ -33,7 +33,6 @@ from .copying import (
 )
 from .probing import head_object
 
-READ_CHUNK = 1024 * 1024
 VERIFY_METHODS = ("checksum", "etag", "sha256")
 
 
