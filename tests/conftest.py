@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 import pytest
 from moto import mock_aws
 from support import MOTO_SETTINGS, unique_bucket
@@ -82,9 +83,28 @@ def seaweed_client(seaweed):
 
 @pytest.fixture
 def seaweed_bucket(seaweed_client):
+    """A fresh bucket, removed afterwards: SeaweedFS gives every bucket volumes of its own,
+    and a session that keeps hundreds of buckets runs out of them ("no free volumes")."""
     name = unique_bucket("sw")
     seaweed_client.create_bucket(Bucket=name)
-    return name
+    yield name
+    remove_bucket(seaweed_client, name)
+
+
+def remove_bucket(client, name):
+    """Best effort: abort its uploads, delete its objects, delete it."""
+    try:
+        for upload in client.list_multipart_uploads(Bucket=name).get("Uploads", []):
+            client.abort_multipart_upload(
+                Bucket=name, Key=upload["Key"], UploadId=upload["UploadId"]
+            )
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=name):
+            keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+            if keys:
+                client.delete_objects(Bucket=name, Delete={"Objects": keys, "Quiet": True})
+        client.delete_bucket(Bucket=name)
+    except (ClientError, BotoCoreError):
+        pass  # a test may have removed the bucket itself
 
 
 def pytest_collection_modifyitems(items):
