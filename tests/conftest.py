@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
 import pytest
+from botocore.exceptions import BotoCoreError, ClientError
 from moto import mock_aws
 from support import MOTO_SETTINGS, unique_bucket
 
