@@ -258,7 +258,6 @@ def network_errors() -> tuple[type[BaseException], ...]:
     )
 
 
-
 def translate(exc: BaseException, *, operation: str, target: str) -> ConnectorError:
     """Map any exception raised while talking to S3 to a ConnectorError (ConnectorErrors pass
     through). Wrappers such as s3transfer's S3UploadFailedError are unwrapped to their cause."""
