@@ -7,9 +7,6 @@ s3transfer and socket failure to a kind, so a network or server fault is never "
 from __future__ import annotations
 
 import copy
-import http.client
-import socket
-import ssl
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -236,6 +233,10 @@ def network_errors() -> tuple[type[BaseException], ...]:
     """Failures of the network or of a response in flight: transient once retries are spent.
     (botocore and urllib3 are imported here, not when the taxonomy is, so `s3c --help`
     stays fast.)"""
+    import http.client
+    import socket
+    import ssl
+
     from botocore.exceptions import (
         ConnectionError as BotocoreConnectionError,
     )
