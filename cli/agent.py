@@ -26,9 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
-from s3_connector.connector.connection import Connection
+from s3_connector.connector.connection import Connection, ConnectionSchema
 from s3_connector.connector.documents import Document, inline_content
-from s3_connector.connector.errors import ConnectorError, InvalidInput, translate
+from s3_connector.connector.errors import ConnectorError, InvalidInput, classify
+from s3_connector.connector.fields import is_secret
 from s3_connector.connector.harness import Harness
 from s3_connector.connector.redaction import redact, register
 from s3_connector.connector.registry import Registry
@@ -339,10 +340,7 @@ class Agent:
             except Exception as exc:
                 if os.environ.get("S3C_DEBUG"):
                     self.log.write(redact(traceback.format_exc()))
-                error = translate(exc, operation="request", target=_compact(request_id))
-                if type(error) is ConnectorError:
-                    detail = _one_line(redact(str(exc)))  # redacted before a line break goes
-                    error = ConnectorError(f"unexpected {type(exc).__name__}: {detail}")
+                error = classify(exc, operation="request", target=_compact(request_id))
                 self._fail(request_id, produced[0], started, error)
         except BrokenPipeError as exc:
             self._broken = exc
@@ -371,12 +369,10 @@ class Agent:
 
 
 def _secret_field_names(registry: Registry) -> frozenset[str]:
-    descriptors = registry.descriptors().values()
+    """The names of secret fields, by their type (no descriptor needs building for it)."""
+    schemas = [ConnectionSchema, *(registry.activity_class(i).Settings for i in registry.ids)]
     return frozenset(
-        item["name"]
-        for descriptor in descriptors
-        for item in descriptor["fields"]
-        if item["secret"]
+        name for schema in schemas for name, field in schema().fields.items() if is_secret(field)
     )
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import click
 
 from s3_connector.connector import cancellation
-from s3_connector.connector.errors import ERROR_KINDS, ConnectorError, translate
+from s3_connector.connector.errors import ERROR_KINDS, ConnectorError, classify
 from s3_connector.connector.redaction import install_logging_redaction, redact
 
 from .options import connection_option, load_connection
@@ -120,11 +120,8 @@ class S3cGroup(click.Group):
         except Exception as exc:
             if os.environ.get("S3C_DEBUG"):
                 raise
-            error = translate(exc, operation="s3c", target="request")
-            if type(error) is ConnectorError:
-                _error(f"error: unexpected {type(exc).__name__}: {exc}")
-            else:
-                _error(f"error: {error}")
+            error = classify(exc, operation="s3c", target="request")
+            _error(f"error: {error}")
             code = error.exit_code
         code = code if isinstance(code, int) else 0
         if standalone_mode:

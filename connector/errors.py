@@ -259,6 +259,16 @@ def network_errors() -> tuple[type[BaseException], ...]:
     )
 
 
+def classify(exc: BaseException, *, operation: str, target: str) -> ConnectorError:
+    """`translate`, and for a failure the taxonomy does not know, an error that says it was
+    unexpected (kind `error`, exit 1): what the front ends report for anything that escapes
+    the activities."""
+    error = translate(exc, operation=operation, target=target)
+    if type(error) is ConnectorError:
+        return ConnectorError(f"unexpected {type(exc).__name__}: {exc}")
+    return error
+
+
 def translate(exc: BaseException, *, operation: str, target: str) -> ConnectorError:
     """Map any exception raised while talking to S3 to a ConnectorError (ConnectorErrors pass
     through). Wrappers such as s3transfer's S3UploadFailedError are unwrapped to their cause."""

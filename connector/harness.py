@@ -45,8 +45,7 @@ class PreparedActivity:
         self.concurrency = concurrency
         self.dynamic = [field["name"] for field in descriptor["fields"] if field["dynamic"]]
         self.rules = connection_rules(activity.connection)
-        with input_rules(self.rules):
-            settings_loader.load(type(activity).Settings, self.config, partial=self.dynamic)
+        self._load(self.config, partial=self.dynamic)
 
     def settings_for(self, document: Document) -> dict[str, Any]:
         """Validated settings for one document. For each dynamic field: the document's
@@ -67,8 +66,12 @@ class PreparedActivity:
             for name in BOUND_TO_BUCKET:
                 if name in tracked and merged.get(name) == tracked[name]:
                     merged.pop(name)
+        return self._load(merged)
+
+    def _load(self, data: dict[str, Any], partial: list[str] | None = None) -> dict[str, Any]:
+        """The activity's settings, validated under the connection's input rules."""
         with input_rules(self.rules):
-            return settings_loader.load(type(self.activity).Settings, merged)
+            return settings_loader.load(type(self.activity).Settings, data, partial=partial or ())
 
     def requests(self, documents: Iterable[Document] | None) -> Iterable[Document]:
         if documents is not None:
