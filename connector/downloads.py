@@ -238,11 +238,15 @@ def object_part_sizes(
     does not tell them."""
     attributes = {
         name: request[name]
-        for name in ("Key", "VersionId", "SSECustomerAlgorithm", "SSECustomerKey")
+        for name in (
+            "Key",
+            "VersionId",
+            "SSECustomerAlgorithm",
+            "SSECustomerKey",
+            "SSECustomerKeyMD5",
+        )
         if request.get(name)
     }
-    if request.get("SSECustomerKeyMD5"):
-        attributes["SSECustomerKeyMD5"] = request["SSECustomerKeyMD5"]
     sizes: list[int] = []
     marker = 0
     while True:
