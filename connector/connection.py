@@ -48,6 +48,7 @@ POOL_SIZE = 64
 
 UPLOAD_CHECKSUMS = ("CRC32C", "CRC32", "CRC64NVME", "SHA1", "SHA256", "MD5")
 AUTH_METHODS = ("access_keys", "default_chain", "profile", "assume_role")
+DATA_PLANES = ("auto", "crt", "boto3")
 
 
 class ConnectionSchema(SettingsSchema):
@@ -241,6 +242,17 @@ class ConnectionSchema(SettingsSchema):
         metadata=describe(
             "Retry mode",
             "botocore's retry mode: standard, or adaptive (adds client-side rate limiting).",
+            group="network",
+        ),
+    )
+    data_plane = fields.String(
+        load_default="auto",
+        validate=validate.OneOf(DATA_PLANES),
+        metadata=describe(
+            "Data plane",
+            "Engine that moves object content and listing pages: crt (the AWS Common "
+            "Runtime: signing, HTTP, retries and parts in native code), boto3, or auto (crt "
+            "when awscrt loads, else boto3). Control requests always go through boto3.",
             group="network",
         ),
     )
