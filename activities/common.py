@@ -81,20 +81,30 @@ def split_key(key: str) -> dict[str, str]:
     return {"folder": folder, "file_name": file_name}
 
 
-def timestamp(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
+def timestamp(value: datetime | str | None) -> str | None:
+    """ISO 8601; a listing page's timestamps come as such strings already."""
+    if isinstance(value, str) or not value:
+        return value or None
+    return value.isoformat()
 
 
-def object_url(client: Any, bucket: str, key: str) -> str:
-    """The object's URL, in the client's addressing style (no credentials in it)."""
-    endpoint = client.meta.endpoint_url.rstrip("/")
-    style = (client.meta.config.s3 or {}).get("addressing_style", "auto")
+def object_url(connection: Any, bucket: str, key: str, region: str) -> str:
+    """The object's URL in the connection's addressing style, on its endpoint or S3's
+    regional one (no credentials in it)."""
+    endpoint = (connection.endpoint_url or aws_endpoint(region)).rstrip("/")
+    style = connection.settings.get("addressing_style", "auto")
     quoted = quote(key, safe="/~")
     parts = urlsplit(endpoint)
     is_aws = parts.hostname and parts.hostname.endswith(".amazonaws.com")
     if style == "path" or "." in bucket or (style == "auto" and not is_aws):
         return f"{endpoint}/{bucket}/{quoted}"
     return f"{parts.scheme}://{bucket}.{parts.netloc}/{quoted}"
+
+
+def aws_endpoint(region: str) -> str:
+    """S3's regional endpoint for `region`, as botocore resolves it."""
+    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    return f"https://s3.{region}.{suffix}"
 
 
 def version_id_field(description: str, condition: dict | None = None) -> fields.String:
@@ -205,18 +215,28 @@ def head_request(
     return request
 
 
-def needs_sse_c_key(exc: ClientError) -> bool:
+def needs_sse_c_key(exc: Exception) -> bool:
     """Whether S3 refused to read an object because it is encrypted with SSE-C and the
     request carries no key. S3 answers 400: Amazon S3 with InvalidRequest "The object was
     stored using a form of Server Side Encryption. The correct parameters must be provided
     to retrieve the object.", SeaweedFS with InvalidArgument "Requests specifying Server Side
     Encryption with Customer provided keys must provide the customer key.". A HEAD response
-    has no body: its bare 400 says no more, and is taken for the same refusal."""
-    if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") != 400:
+    has no body: its bare 400 says no more, and is taken for the same refusal. `exc` is a
+    botocore ClientError or the CRT transport's CrtRequestError."""
+    if isinstance(exc, ClientError):
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        error = exc.response.get("Error", {})
+        code, message = str(error.get("Code")), str(error.get("Message") or "")
+    else:
+        status, code, message = (
+            getattr(exc, "status", None),
+            str(getattr(exc, "code", None)),
+            str(getattr(exc, "message", "") or ""),
+        )
+    if status != 400:
         return False
-    error = exc.response.get("Error", {})
-    message = str(error.get("Message") or "").lower()
-    return str(error.get("Code")) == "400" or "encryption" in message or "customer" in message
+    message = message.lower()
+    return code == "400" or "encryption" in message or "customer" in message
 
 
 def sse_c_refusal(error: ConnectorError, *, field: str, hint: str) -> InvalidInput:

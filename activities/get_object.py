@@ -6,13 +6,12 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
-from botocore.exceptions import ClientError
 from marshmallow import ValidationError, fields, validate
 
 from s3_connector.connector.activity import ResponseSchema, SourceActivity
 from s3_connector.connector.documents import READ_CHUNK, Document
-from s3_connector.connector.downloads import ObjectReader, open_verified
-from s3_connector.connector.errors import from_client_error
+from s3_connector.connector.downloads import ObjectReader
+from s3_connector.connector.errors import translate
 from s3_connector.connector.fields import FullMatch, describe
 
 from .common import (
@@ -72,38 +71,29 @@ def fetch_object(
     naming `sse_c_key`."""
     bucket, key = settings["bucket"], settings["key"]
     target = f"s3://{bucket}/{key}"
-    request: dict[str, Any] = {
-        "Bucket": bucket,
-        "Key": key,
-        "ChecksumMode": "ENABLED",
-        **sse_params(settings),
-    }
+    request: dict[str, Any] = {"Key": key, **sse_params(settings)}
     if settings.get("version_id"):
         request["VersionId"] = settings["version_id"]
     if settings.get("range"):
         request["Range"] = settings["range"]
+    plane = connection.data_plane
 
-    def get(client: Any) -> dict[str, Any]:
+    def get(region: str) -> tuple[dict[str, Any], ObjectReader]:
         try:
-            return client.get_object(**request)
-        except ClientError as exc:
+            return plane.get_object(bucket, request, region=region, target=target)
+        except Exception as exc:
             if settings.get("sse_c_key") or not needs_sse_c_key(exc):
                 raise
-            error = from_client_error(exc, operation="GetObject", target=target)
+            error = translate(exc, operation="GetObject", target=target)
             raise sse_c_refusal(
                 error,
                 field="sse_c_key",
                 hint="the object is encrypted with SSE-C and needs its key",
             ) from None
 
-    response, region = connection.regions.call(
+    (response, body), region = connection.regions.run(
         bucket, settings.get("region"), get, name="GetObject", target=target
     )
-    try:
-        body = open_verified(connection, bucket, region, request, response, target=target)
-    except BaseException:
-        response["Body"].close()
-        raise
     return response, body, region
 
 

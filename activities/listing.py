@@ -85,12 +85,13 @@ def list_pages(
     request = dict(request)
     bucket = request["Bucket"]
     target = f"s3://{bucket}/{request.get('Prefix', '')}"
+    plane = connection.data_plane
     while True:
         size = PAGE_SIZE if wanted is None else min(PAGE_SIZE, wanted())
-        page, page_region = connection.regions.call(
+        page, page_region = connection.regions.run(
             bucket,
             region,
-            lambda client, size=size: client.list_objects_v2(MaxKeys=size, **request),
+            lambda region, size=size: plane.list_page({**request, "MaxKeys": size}, region=region),
             name="ListObjectsV2",
             target=target,
         )

@@ -24,7 +24,7 @@ from s3_connector.connector.fields import (
     StringMap,
     describe,
 )
-from s3_connector.connector.uploads import Body, upload
+from s3_connector.connector.uploads import Body
 
 from .common import OBJECT_WRITES, BucketSettings, object_url, split_key, sse_params
 
@@ -194,19 +194,20 @@ def store_object(
     if settings.get("storage_class"):
         extra["StorageClass"] = settings["storage_class"]
 
-    def put(client: Any) -> dict[str, Any]:
-        return {
-            **upload(client, body, bucket, key, extra, connection.checksum_algorithm),
-            "link": object_url(client, bucket, key),
-        }
-
-    stored, region = connection.regions.call(
+    plane = connection.data_plane
+    stored, region = connection.regions.run(
         bucket,
         settings.get("region"),
-        put,
+        lambda region: plane.put_object(
+            bucket,
+            key,
+            body,
+            extra,
+            region=region,
+            create_only=not settings.get("overwrite", True),
+        ),
         name="PutObject",
         target=f"s3://{bucket}/{key}",
-        create_only=not settings.get("overwrite", True),
     )
     return {
         "bucket": bucket,
@@ -217,7 +218,7 @@ def store_object(
         "size": stored["size"],
         "content_type": content_type,
         "region": region,
-        "link": stored["link"],
+        "link": object_url(connection, bucket, key, region),
     }
 
 

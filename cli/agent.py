@@ -45,8 +45,6 @@ DOCUMENT_FIELDS = ("properties", "content_base64", "content_text", "path")
 CONTENT_FIELDS = ("content_base64", "content_text", "path")
 CONNECTIONS_KEPT = 8
 """Distinct connections kept warm (least recently used first out)."""
-DOCUMENT_CONCURRENCY = 8
-"""Documents of one request run at once (as `s3c run`), for activities that allow it."""
 
 
 def _compact(value: Any) -> str:
@@ -360,7 +358,7 @@ class Agent:
         connection = self.connections.get(request.connection)
         documents = request.documents
         single = documents is None or len(documents) <= 1
-        harness = Harness(connection, self.registry, 1 if single else DOCUMENT_CONCURRENCY)
+        harness = Harness(connection, self.registry, 1 if single else None)
         prepared = harness.prepare(request.activity, request.config)
         output = Output(os.path.join(request.output_dir, "")) if request.output_dir else None
         for document in prepared.run(documents, check_first=True):

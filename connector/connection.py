@@ -23,6 +23,8 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate, val
 
 from . import settings as settings_loader
 from .conditions import any_match, is_set, when
+from .data_plane import DataPlane
+from .data_plane import choose as choose_data_plane
 from .errors import ConnectorError, InvalidInput, translate
 from .fields import (
     AWS_REGION_RULE,
@@ -299,6 +301,7 @@ class Connection:
         self._lock = threading.Lock()
         self._clients: dict[tuple[str, bool], Any] = {}
         self._session: boto3.Session | None = None
+        self._data_plane: DataPlane | None = None
         self.regions = RegionResolver(self)
 
     @classmethod
@@ -342,6 +345,21 @@ class Connection:
         return f"Connection({shown})"
 
     __str__ = __repr__
+
+    @property
+    def data_plane(self) -> DataPlane:
+        """The engine that moves content and listing pages (field `data_plane`), made once."""
+        with self._lock:
+            if self._data_plane is None:
+                self._data_plane = choose_data_plane(self)
+            return self._data_plane
+
+    def close(self) -> None:
+        """Release the data plane's native clients (a closed connection makes new ones)."""
+        with self._lock:
+            plane, self._data_plane = self._data_plane, None
+        if plane is not None:
+            plane.close()
 
     def session(self) -> boto3.Session:
         with self._lock:

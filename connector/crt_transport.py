@@ -213,9 +213,15 @@ class Pending:
     def done(self) -> bool:
         return self._done.done()
 
+    def add_done_callback(self, callback: Callable[[], None]) -> None:
+        """Call `callback()` (on a CRT thread) once the request has finished."""
+        self._done.add_done_callback(lambda _: callback())
+
     def cancel(self) -> None:
         """Ask CRT to stop; a multipart upload already begun is aborted by CRT."""
-        self._request.cancel()
+        request = self._request
+        if request is not None:
+            request.cancel()
 
     def result(self) -> Any:
         with self._lock:

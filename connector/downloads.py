@@ -197,10 +197,12 @@ def open_verified(
     response: dict[str, Any],
     *,
     target: str,
+    refetch: Callable[[int, int], dict[str, Any]] | None = None,
 ) -> ObjectReader:
     """The verified, resumable stream of a GetObject `response` to `request` (made in
     `region`). A whole-object read is checked against the strongest digest S3 declared; a
-    ranged read against its declared size."""
+    ranged read against its declared size. `refetch(first, last)` resumes a broken read
+    (default: a ranged GetObject through boto3)."""
     resume_request = {
         name: value for name, value in request.items() if name not in ("Range", "PartNumber")
     }
@@ -212,7 +214,7 @@ def open_verified(
         result, _ = connection.regions.call(bucket, region, operation, name=name, target=target)
         return result
 
-    def refetch(first: int, last: int) -> dict[str, Any]:
+    def refetch_with_boto3(first: int, last: int) -> dict[str, Any]:
         ranged = {**resume_request, "Range": f"bytes={first}-{last}"}
         return call(lambda client: client.get_object(**ranged), "GetObject")
 
@@ -224,7 +226,7 @@ def open_verified(
         expected = expected_digest(response, part_sizes)
     return ObjectReader(
         response,
-        refetch=refetch,
+        refetch=refetch or refetch_with_boto3,
         expected=expected,
         attempts=connection.settings["max_attempts"],
         target=target,

@@ -283,6 +283,8 @@ def translate(exc: BaseException, *, operation: str, target: str) -> ConnectorEr
 
     if isinstance(exc, ConnectorError):
         return exc
+    if hasattr(exc, "to_connector_error"):  # the CRT transport's errors
+        return exc.to_connector_error(operation, target)
     if isinstance(exc, ClientError):
         return from_client_error(exc, operation=operation, target=target)
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):

@@ -109,18 +109,49 @@ class PreparedActivity:
     def _run_concurrently(
         self, requests: Iterable[tuple[Document, dict[str, Any]]]
     ) -> Iterator[Document]:
-        pending: deque[Future[list[Document]]] = deque()
+        """A window of documents in flight: at most `concurrency` of them, and no more
+        content buffered than `BUFFER_BUDGET` (each document counts for its size up to one
+        part, a stream for a whole part; one document always runs). Responses come out in
+        input order."""
+        pending: deque[tuple[Future[list[Document]], int]] = deque()
+        buffered = 0
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="s3c") as pool:
             try:
                 for document, settings in requests:
-                    pending.append(pool.submit(self._process, document, settings))
-                    if len(pending) >= self.concurrency:
-                        yield from pending.popleft().result()
+                    weight = _buffer_weight(document)
+                    while pending and (
+                        len(pending) >= self.concurrency or buffered + weight > BUFFER_BUDGET
+                    ):
+                        future, done_weight = pending.popleft()
+                        buffered -= done_weight
+                        yield from future.result()
+                    pending.append((pool.submit(self._process, document, settings), weight))
+                    buffered += weight
                 while pending:
-                    yield from pending.popleft().result()
+                    future, done_weight = pending.popleft()
+                    buffered -= done_weight
+                    yield from future.result()
             finally:
-                for future in pending:
+                for future, _ in pending:
                     future.cancel()
+
+
+BUFFER_BUDGET = 64 * 1024 * 1024
+"""Content a window of documents may hold in memory at once (see `_run_concurrently`)."""
+_PART = 8 * 1024 * 1024
+
+
+def _buffer_weight(document: Document) -> int:
+    """What a document may hold in memory while it runs: its content up to one part (a file
+    larger than a part streams from disk; a stream of unknown size is read a part ahead)."""
+    if not document.has_content:
+        return 0
+    size = document.size
+    if size is None:
+        return _PART
+    if document.path is not None and size > _PART:
+        return 0
+    return min(size, _PART)
 
 
 class Harness:
@@ -128,11 +159,22 @@ class Harness:
     documents."""
 
     def __init__(
-        self, connection: Connection, registry: Registry | None = None, concurrency: int = 8
+        self,
+        connection: Connection,
+        registry: Registry | None = None,
+        concurrency: int | None = None,
     ):
         self.connection = connection
         self.registry = registry or Registry.installed()
-        self.concurrency = concurrency
+        self._concurrency = concurrency
+
+    @property
+    def concurrency(self) -> int:
+        """Documents in flight at once: as given, else what the data plane sustains."""
+        if self._concurrency is not None:
+            return self._concurrency
+        plane = getattr(self.connection, "data_plane", None)
+        return getattr(plane, "documents_in_flight", 8)
 
     def prepare(
         self, activity_id: str, config: Mapping[str, Any] | None = None

@@ -8,12 +8,22 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .errors import TransientFailure, translate
+from .errors import ConnectorError, TransientFailure, translate
 
 if TYPE_CHECKING:
     from .connection import Connection
 
 T = TypeVar("T")
+
+
+class WrongRegion(Exception):
+    """A data plane learned that the bucket is in another `region`; `error` is S3's refusal,
+    reported if that region refuses too."""
+
+    def __init__(self, region: str, error: Exception):
+        super().__init__(f"the bucket is in {region}")
+        self.region = region
+        self.error = error
 
 
 class RegionResolver:
@@ -87,6 +97,37 @@ class RegionResolver:
         except (ClientError, BotoCoreError) as exc:
             raise translate(exc, operation=name, target=target) from None
         return result, override or self._regions.get(bucket, region)
+
+    def run(
+        self,
+        bucket: str,
+        override: str | None,
+        job: Callable[[str], T],
+        *,
+        name: str,
+        target: str,
+    ) -> tuple[T, str]:
+        """Run a data-plane `job(region)` in the bucket's region; return its result and the
+        region it ran in. A job that learns the bucket is elsewhere runs once more there, and
+        that region is kept. Errors are raised as ConnectorErrors."""
+        region = override or self.region_for(bucket)
+        try:
+            try:
+                result = job(region)  # botocore follows a redirect itself: see learn_redirect
+                return result, override or self._regions.get(bucket, region)
+            except WrongRegion as exc:
+                if override:
+                    raise exc.error from None
+                self.remember(bucket, exc.region)
+                try:
+                    return job(exc.region), exc.region
+                except WrongRegion as again:
+                    raise again.error from None
+        except Exception as exc:
+            error = translate(exc, operation=name, target=target)
+            if type(error) is ConnectorError and not hasattr(exc, "to_connector_error"):
+                raise  # not a failure of S3 or of the network: a defect, kept as it is
+            raise error from None
 
 
 def _raise_if_transient(exc: ClientError, operation: str, bucket: str) -> None:

@@ -53,6 +53,7 @@ MOTO_CONNECTION = {
     "secret_access_key": "contract-secret-access-key",
     "session_token": "contract-session-token",
     "region": "us-east-1",
+    "data_plane": "boto3",  # moto answers botocore's requests only
 }
 _NOT_A_CHOICE = "not-one-of-the-choices"
 
@@ -203,6 +204,7 @@ class ActivityContract:
             "access_key_id": keys["AccessKeyId"],
             "secret_access_key": keys["SecretAccessKey"],
             "region": "us-east-1",
+            "data_plane": "boto3",
         }
         assert self._run(valid_config, contract_bucket, connection)
 

@@ -66,9 +66,18 @@ def seaweed(tmp_path_factory):
     server.stop()
 
 
+DATA_PLANES = ("crt", "boto3")
+"""Every test that talks to SeaweedFS through `seaweed_settings` runs on both data planes."""
+
+
+@pytest.fixture(params=DATA_PLANES)
+def data_plane(request):
+    return request.param
+
+
 @pytest.fixture
-def seaweed_settings(seaweed):
-    return dict(seaweed.connection_settings())
+def seaweed_settings(seaweed, data_plane):
+    return {**seaweed.connection_settings(), "data_plane": data_plane}
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ MOTO_SETTINGS = {
     "access_key_id": "AKIAMOTO",
     "secret_access_key": "moto-secret",
     "region": "us-east-1",
+    "data_plane": "boto3",  # moto answers botocore's requests only
 }
 
 _numbers = itertools.count()

@@ -874,7 +874,7 @@ def test_any_host_label_is_a_region_with_a_custom_endpoint(tmp_path, listener, t
         connection={"region": "garage"},
     )
     result, seen = run_case(case, tmp_path, listener, traffic)
-    assert result.exit_code == 4 and seen.requests >= 1
+    assert result.exit_code == 4 and seen.connections >= 1
 
 
 def test_an_input_file_whose_name_breaks_the_key_rules(tmp_path, listener, traffic):

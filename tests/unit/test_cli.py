@@ -220,9 +220,13 @@ def test_connection_test_prints_json(runner, moto, moto_bucket, conn_file):
     assert missing.exit_code == 3 and json.loads(missing.output)["error"] == "not_found"
 
 
-def test_default_chain_uses_the_environment(runner, moto, moto_bucket, monkeypatch):
+def test_default_chain_uses_the_environment(runner, seaweed, seaweed_bucket, monkeypatch):
+    settings = seaweed.connection_settings()
     monkeypatch.setenv("AWS_REGION", "us-east-1")
-    result = invoke(runner, "run", "list_objects", "-p", f"bucket={moto_bucket}")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", settings["endpoint_url"])
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", settings["access_key_id"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", settings["secret_access_key"])
+    result = invoke(runner, "run", "list_objects", "-p", f"bucket={seaweed_bucket}")
     assert result.exit_code == 0 and lines(result.output)[0]["objects"] == []
 
 

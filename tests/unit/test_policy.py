@@ -351,6 +351,7 @@ class World:
                     "access_key_id": key["AccessKeyId"],
                     "secret_access_key": key["SecretAccessKey"],
                     "region": "us-east-1",
+                    "data_plane": "boto3",
                 }
             )
         )

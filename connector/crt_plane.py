@@ -1,0 +1,482 @@
+"""The data plane on the AWS Common Runtime: one `CrtTransport` per region, owned by the
+connection like its boto3 clients, signing with the connection's boto3 credentials.
+
+- Puts go to CRT whole: one PutObject, or a multipart upload of `PART_SIZE` parts that CRT
+  aborts itself on failure or cancellation. Every request carries the connection's checksum.
+- Gets start with a HeadObject (size, ETag, the declared checksum), then read the content as
+  ranged GETs pinned to that ETag, a bounded window of them in flight (`RangedBody`); the
+  connector's `ObjectReader` counts and verifies the bytes and resumes a broken read.
+- Listing pages are raw ListObjectsV2 XML, parsed by `listing_pages`.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from .cancellation import check_cancelled
+from .crt_transport import PART_SIZE, CrtRequestError, CrtTransport, Pending
+from .downloads import ObjectReader, open_verified
+from .errors import (
+    Cancelled,
+    Conflict,
+    ConnectorError,
+    InvalidInput,
+    NoCredentials,
+)
+from .listing_pages import parse_list_objects_v2
+from .regions import WrongRegion
+from .uploads import Body, etag
+
+if TYPE_CHECKING:
+    from .connection import Connection
+
+_POLL_SECONDS = 0.2
+RANGES_IN_FLIGHT = 8
+"""Ranged GETs of `PART_SIZE` a streamed read keeps in flight: 64 MiB of buffers at most."""
+
+_SSE_HEADERS = {
+    "SSECustomerAlgorithm": "x-amz-server-side-encryption-customer-algorithm",
+    "SSECustomerKey": "x-amz-server-side-encryption-customer-key",
+    "SSECustomerKeyMD5": "x-amz-server-side-encryption-customer-key-MD5",
+}
+_RESPONSE_HEADERS = {
+    "content-length": "ContentLength",
+    "content-type": "ContentType",
+    "etag": "ETag",
+    "x-amz-version-id": "VersionId",
+    "x-amz-checksum-crc32": "ChecksumCRC32",
+    "x-amz-checksum-crc32c": "ChecksumCRC32C",
+    "x-amz-checksum-crc64nvme": "ChecksumCRC64NVME",
+    "x-amz-checksum-sha1": "ChecksumSHA1",
+    "x-amz-checksum-sha256": "ChecksumSHA256",
+    "x-amz-checksum-type": "ChecksumType",
+    "x-amz-server-side-encryption": "ServerSideEncryption",
+    "x-amz-server-side-encryption-customer-algorithm": "SSECustomerAlgorithm",
+    "x-amz-storage-class": "StorageClass",
+    "cache-control": "CacheControl",
+    "content-encoding": "ContentEncoding",
+    "content-disposition": "ContentDisposition",
+    "content-language": "ContentLanguage",
+}
+_LIST_PARAMETERS = {
+    "Prefix": "prefix",
+    "Delimiter": "delimiter",
+    "StartAfter": "start-after",
+    "ContinuationToken": "continuation-token",
+    "MaxKeys": "max-keys",
+    "FetchOwner": "fetch-owner",
+}
+_REDIRECT_STATUSES = (301, 307, 400)
+
+
+class CrtPlane:
+    """The data plane on awscrt (see the module)."""
+
+    name = "crt"
+    documents_in_flight = 64
+    """CRT's requests cost the GIL little: a target activity keeps this many documents in
+    flight."""
+
+    def __init__(self, connection: Connection):
+        self._connection = connection
+        self._transports: dict[str, CrtTransport] = {}
+        self._lock = threading.Lock()
+        self._credentials: Any = None
+
+    # -- the three jobs --
+
+    def put_object(
+        self,
+        bucket: str,
+        key: str,
+        body: Body,
+        extra: dict[str, Any],
+        *,
+        region: str,
+        create_only: bool,
+    ) -> dict[str, Any]:
+        headers = _put_headers(extra)
+        if create_only:
+            headers["If-None-Match"] = "*"
+        counted = body if isinstance(body, bytes | bytearray | os.PathLike) else _Counting(body)
+        response = _result(
+            self._transport(region).begin_put_object(
+                bucket,
+                key,
+                counted,
+                None,
+                headers,
+                checksum_algorithm=self._connection.checksum_algorithm,
+            ),
+            region,
+        )
+        if isinstance(counted, _Counting):
+            size = counted.count
+        elif isinstance(body, os.PathLike):
+            size = os.stat(body).st_size
+        else:
+            size = len(body)
+        return {
+            "etag": etag(response.get("etag")),
+            "version_id": response.get("x-amz-version-id"),
+            "size": size,
+        }
+
+    def get_object(
+        self, bucket: str, request: dict[str, Any], *, region: str, target: str
+    ) -> tuple[dict[str, Any], ObjectReader]:
+        transport = self._transport(region)
+        key = request["Key"]
+        sse = {_SSE_HEADERS[name]: request[name] for name in _SSE_HEADERS if request.get(name)}
+        query = {"versionId": request["VersionId"]} if request.get("VersionId") else None
+        head_headers = {**sse, "x-amz-checksum-mode": "ENABLED"}
+        if request.get("IfMatch"):
+            head_headers["If-Match"] = request["IfMatch"]
+        _, headers, _ = _call(
+            lambda: transport.request(
+                "HEAD", bucket, key, query, head_headers, operation="HeadObject"
+            ),
+            region,
+        )
+        response = _botocore_response(headers)
+        size = int(response.get("ContentLength") or 0)
+        first, last = 0, size - 1
+        if request.get("Range"):
+            first, last = _resolve_range(request["Range"], size, target)
+            response["ContentLength"] = last - first + 1
+            response["ContentRange"] = f"bytes {first}-{last}/{size}"
+        pinned = dict(sse)
+        if response.get("ETag"):
+            pinned["If-Match"] = response["ETag"]
+        version = response.get("VersionId")
+        pinned_query = {"versionId": version} if version and version != "null" else query
+        timeout = float(self._connection.settings.get("read_timeout") or 60)
+
+        def body(start: int, end: int) -> RangedBody:
+            return RangedBody(
+                transport, bucket, key, pinned, pinned_query, start, end, stall_timeout=timeout
+            )
+
+        response["Body"] = body(first, last)
+
+        def refetch(start: int, end: int) -> dict[str, Any]:
+            return {
+                **response,
+                "ContentRange": f"bytes {start}-{end}/{size}",
+                "ContentLength": end - start + 1,
+                "Body": body(start, end),
+            }
+
+        boto_request = {
+            "Bucket": bucket,
+            **{name: value for name, value in request.items() if name != "IfMatch"},
+        }
+        try:
+            reader = open_verified(
+                self._connection,
+                bucket,
+                region,
+                boto_request,
+                response,
+                target=target,
+                refetch=refetch,
+            )
+        except BaseException:
+            response["Body"].close()
+            raise
+        return response, reader
+
+    def list_page(self, request: dict[str, Any], *, region: str) -> dict[str, Any]:
+        query = {"list-type": "2", "encoding-type": "url"}
+        for name, parameter in _LIST_PARAMETERS.items():
+            value = request.get(name)
+            if value is not None and value != "":
+                query[parameter] = str(value).lower() if isinstance(value, bool) else str(value)
+        transport = self._transport(region)
+        _, _, body = _call(
+            lambda: transport.request(
+                "GET", request["Bucket"], None, query, operation="ListObjectsV2"
+            ),
+            region,
+        )
+        return parse_list_objects_v2(body)
+
+    # -- the transports --
+
+    def _transport(self, region: str) -> CrtTransport:
+        transport = self._transports.get(region)
+        if transport is not None:
+            return transport
+        credentials = self._frozen_credentials()
+        with self._lock:
+            transport = self._transports.get(region)
+            if transport is None:
+                settings = self._connection.settings
+                transport = CrtTransport(
+                    credentials,
+                    region,
+                    self._connection.endpoint_url,
+                    settings["addressing_style"],
+                    settings["verify_tls"],
+                    settings.get("ca_bundle"),
+                    settings["max_attempts"],
+                    connect_timeout=settings["connect_timeout"],
+                )
+                self._transports[region] = transport
+        return transport
+
+    def _frozen_credentials(self) -> Callable[[], Any]:
+        """The connection's credentials (boto3's chain, profiles, processes, assume-role),
+        refreshed by botocore as CRT signs each request."""
+        if self._credentials is None:
+            found = self._connection.session().get_credentials()
+            if found is None:
+                raise NoCredentials("no credentials found (connection auth, or the AWS chain)")
+            self._credentials = found
+        credentials = self._credentials
+        return credentials.get_frozen_credentials
+
+    def close(self) -> None:
+        with self._lock:
+            transports, self._transports = list(self._transports.values()), {}
+        for transport in transports:
+            transport.close()
+
+
+class RangedBody:
+    """Bytes `first`..`last` of an object as ranged GETs of `PART_SIZE`, up to
+    `RANGES_IN_FLIGHT` of them at once, read in order. A range that fails, comes back short
+    or makes no progress for `stall_timeout` seconds raises `ConnectionError`, which the
+    `ObjectReader` resumes from the byte reached; a changed object (412) is a `Conflict`."""
+
+    def __init__(
+        self,
+        transport: CrtTransport,
+        bucket: str,
+        key: str,
+        headers: Mapping[str, str],
+        query: Mapping[str, str] | None,
+        first: int,
+        last: int,
+        *,
+        stall_timeout: float,
+        part_size: int = PART_SIZE,
+        window: int = RANGES_IN_FLIGHT,
+    ):
+        self._transport = transport
+        self._bucket = bucket
+        self._key = key
+        self._headers = dict(headers)
+        self._query = query
+        self._stall_timeout = stall_timeout
+        self._window = window
+        self._next = first
+        self._last = last
+        self._part_size = part_size
+        self._in_flight: deque[_Range] = deque()
+        self._current = memoryview(b"")
+        self._closed = False
+
+    def read(self, amount: int = -1) -> bytes:
+        if self._closed:
+            raise ValueError("read of a closed body")
+        while not self._current.nbytes:
+            self._fill()
+            if not self._in_flight:
+                return b""
+            part = self._in_flight.popleft()
+            self._current = memoryview(part.wait(self._stall_timeout))
+        count = self._current.nbytes if amount is None or amount < 0 else amount
+        chunk, self._current = self._current[:count], self._current[count:]
+        self._fill()
+        return bytes(chunk)
+
+    def _fill(self) -> None:
+        while len(self._in_flight) < self._window and self._next <= self._last:
+            end = min(self._last, self._next + self._part_size - 1)
+            part = _Range(end - self._next + 1)
+            part.start(self._begin, {**self._headers, "Range": f"bytes={self._next}-{end}"})
+            self._in_flight.append(part)
+            self._next = end + 1
+
+    def _begin(self, headers: dict[str, str], sink: Callable[[bytes, int], None]) -> Pending:
+        return self._transport.begin_get_object(
+            self._bucket,
+            self._key,
+            headers,
+            sink,
+            version_id=(self._query or {}).get("versionId"),
+            validate_checksum=False,
+        )
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for part in self._in_flight:
+            part.cancel()
+        self._in_flight.clear()
+        self._current = memoryview(b"")
+
+
+class _Range:
+    """One ranged GET in flight and the bytes it has brought."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._chunks: list[bytes] = []
+        self._progress = time.monotonic()
+        self._finished = threading.Event()
+        self._pending: Pending | None = None
+
+    def start(
+        self, begin: Callable[[dict[str, str], Callable[[bytes, int], None]], Pending], headers
+    ) -> None:
+        self._pending = begin(headers, self._on_body)
+        self._pending.add_done_callback(self._finished.set)
+
+    def _on_body(self, chunk: bytes, _offset: int) -> None:
+        self._chunks.append(bytes(chunk))
+        self._progress = time.monotonic()
+
+    def wait(self, stall_timeout: float) -> bytes:
+        pending = self._pending
+        assert pending is not None
+        while not self._finished.wait(_POLL_SECONDS):
+            try:
+                check_cancelled()
+            except Cancelled:
+                pending.cancel()
+                raise
+            if time.monotonic() - self._progress > stall_timeout:
+                pending.cancel()
+                raise ConnectionError(f"no byte for {stall_timeout:g} s: the read stalled")
+        try:
+            pending.result()
+        except CrtRequestError as exc:
+            if exc.status == 412:
+                raise Conflict(
+                    "GetObject: the object changed while it was read; nothing was handed over",
+                    request_id=exc.request_id,
+                ) from None
+            if exc.status is not None and exc.status < 500 and exc.status != 429:
+                raise exc.to_connector_error("GetObject", "(ranged read)") from None
+            raise ConnectionError(str(exc)) from None
+        except ConnectorError:
+            raise
+        except Exception as exc:
+            raise ConnectionError(f"{type(exc).__name__}: {exc}") from None
+        data = b"".join(self._chunks)
+        self._chunks = []
+        if len(data) != self.size:
+            raise ConnectionError(f"a ranged GET brought {len(data)} of {self.size} bytes")
+        return data
+
+    def cancel(self) -> None:
+        if self._pending is not None:
+            self._pending.cancel()
+
+
+class _Counting:
+    """A stream that counts the bytes read from it."""
+
+    def __init__(self, stream: BinaryIO):
+        self._stream = stream
+        self.count = 0
+
+    def readinto(self, buffer: Any) -> int:
+        if hasattr(self._stream, "readinto"):
+            count = self._stream.readinto(buffer) or 0
+        else:
+            data = self._stream.read(len(buffer))
+            count = len(data)
+            buffer[:count] = data
+        self.count += count
+        return count
+
+    def read(self, amount: int = -1) -> bytes:
+        data = self._stream.read(amount)
+        self.count += len(data)
+        return data
+
+
+def _put_headers(extra: dict[str, Any]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for name, value in extra.items():
+        if name == "ContentType":
+            headers["Content-Type"] = value
+        elif name == "Metadata":
+            headers.update({f"x-amz-meta-{item}": text for item, text in value.items()})
+        elif name == "StorageClass":
+            headers["x-amz-storage-class"] = value
+        elif name in _SSE_HEADERS:
+            headers[_SSE_HEADERS[name]] = value
+        else:
+            raise ValueError(f"the CRT plane does not send {name}")
+    return headers
+
+
+def _botocore_response(headers: Mapping[str, str]) -> dict[str, Any]:
+    """Response headers as botocore names them (ContentLength an int, LastModified a
+    datetime, Metadata from x-amz-meta-*)."""
+    response: dict[str, Any] = {
+        botocore_name: headers[name]
+        for name, botocore_name in _RESPONSE_HEADERS.items()
+        if name in headers
+    }
+    if "ContentLength" in response:
+        response["ContentLength"] = int(response["ContentLength"])
+    if headers.get("last-modified"):
+        response["LastModified"] = email.utils.parsedate_to_datetime(headers["last-modified"])
+    response["Metadata"] = {
+        name[len("x-amz-meta-") :]: value
+        for name, value in headers.items()
+        if name.startswith("x-amz-meta-")
+    }
+    return response
+
+
+def _resolve_range(text: str, size: int, target: str) -> tuple[int, int]:
+    """The first and last byte of an HTTP byte range of an object of `size` bytes, as S3
+    resolves it (InvalidRange when it starts past the end)."""
+    first, _, last = text.strip().removeprefix("bytes=").partition("-")
+    if not first:
+        count = int(last)
+        return max(0, size - count), size - 1
+    start = int(first)
+    end = min(size - 1, int(last)) if last else size - 1
+    if start >= size:
+        raise InvalidInput(
+            f"GetObject {target} failed: InvalidRange (the range starts at byte {start} of "
+            f"an object of {size} bytes)",
+            field="range",
+        )
+    return start, end
+
+
+def _call(request: Callable[[], Any], region: str) -> Any:
+    try:
+        return request()
+    except CrtRequestError as exc:
+        raise _redirect(exc, region) from None
+
+
+def _result(pending: Pending, region: str) -> Any:
+    try:
+        return pending.result()
+    except CrtRequestError as exc:
+        raise _redirect(exc, region) from None
+
+
+def _redirect(exc: CrtRequestError, region: str) -> Exception:
+    """`WrongRegion` when S3 names another region for the bucket; else the error."""
+    named = exc.headers.get("x-amz-bucket-region")
+    if exc.status in _REDIRECT_STATUSES and named and named != region:
+        return WrongRegion(named, exc)
+    return exc

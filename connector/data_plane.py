@@ -1,0 +1,127 @@
+"""The data plane: the engine that moves object content and listing pages.
+
+Two engines do the same three jobs with the same guarantees (checksummed writes that leave no
+multipart upload behind, verified and resumable reads, errors in the taxonomy):
+
+- `Boto3Plane`: botocore requests, with the connector's own multipart upload
+  (`uploads`) and verified reader (`downloads`);
+- `CrtPlane` (`crt_plane`): the AWS Common Runtime, which signs, sends, retries and splits
+  parts in native code, off the GIL.
+
+The connection's `data_plane` field picks one (`choose`). boto3 stays the control plane
+either way: region detection, copies, deletes, heads, presigned links.
+
+Each job takes the region to run in; `RegionResolver.run` finds it and translates errors.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .downloads import ObjectReader, open_verified
+from .errors import InvalidInput
+from .uploads import Body, upload
+
+if TYPE_CHECKING:
+    from .connection import Connection
+
+
+class DataPlane(Protocol):
+    """Moves object content and listing pages; `name` is `crt` or `boto3`."""
+
+    name: str
+    documents_in_flight: int
+
+    def put_object(
+        self,
+        bucket: str,
+        key: str,
+        body: Body,
+        extra: dict[str, Any],
+        *,
+        region: str,
+        create_only: bool,
+    ) -> dict[str, Any]:
+        """Store `body` (bytes, a file path or a stream; see `uploads.prepare_body`) with
+        botocore-named `extra` (ContentType, Metadata, StorageClass, SSECustomer*); with
+        `create_only`, only when the key is free. Returns etag, version_id and size."""
+        ...
+
+    def get_object(
+        self, bucket: str, request: dict[str, Any], *, region: str, target: str
+    ) -> tuple[dict[str, Any], ObjectReader]:
+        """GetObject of a botocore-named `request` (Key, VersionId, Range, IfMatch,
+        SSECustomer*): its response headers, botocore-named, and its verified content."""
+        ...
+
+    def list_page(self, request: dict[str, Any], *, region: str) -> dict[str, Any]:
+        """One ListObjectsV2 page of a botocore-named `request`, botocore-shaped, with
+        `LastModified` as an ISO 8601 string."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class Boto3Plane:
+    """The data plane on botocore (see the module)."""
+
+    name = "boto3"
+    documents_in_flight = 8
+    """botocore's CPU per request is the limit: more threads would only contend."""
+
+    def __init__(self, connection: Connection):
+        self._connection = connection
+
+    def put_object(
+        self,
+        bucket: str,
+        key: str,
+        body: Body,
+        extra: dict[str, Any],
+        *,
+        region: str,
+        create_only: bool,
+    ) -> dict[str, Any]:
+        client = self._connection.client(region, create_only=create_only)
+        return upload(client, body, bucket, key, extra, self._connection.checksum_algorithm)
+
+    def get_object(
+        self, bucket: str, request: dict[str, Any], *, region: str, target: str
+    ) -> tuple[dict[str, Any], ObjectReader]:
+        request = {"Bucket": bucket, "ChecksumMode": "ENABLED", **request}
+        response = self._connection.client(region).get_object(**request)
+        try:
+            body = open_verified(self._connection, bucket, region, request, response, target=target)
+        except BaseException:
+            response["Body"].close()
+            raise
+        return response, body
+
+    def list_page(self, request: dict[str, Any], *, region: str) -> dict[str, Any]:
+        page = self._connection.client(region).list_objects_v2(**request)
+        for item in page.get("Contents", ()):
+            if item.get("LastModified") is not None:
+                item["LastModified"] = item["LastModified"].isoformat()
+        return page
+
+    def close(self) -> None:
+        return None
+
+
+def choose(connection: Connection) -> DataPlane:
+    """The plane the connection's `data_plane` names: `auto` is CRT when awscrt loads (and
+    the upload checksum is one CRT computes, not MD5), else boto3."""
+    wanted = connection.settings.get("data_plane", "auto")
+    if wanted == "boto3":
+        return Boto3Plane(connection)
+    if wanted == "auto" and connection.checksum_algorithm == "MD5":
+        return Boto3Plane(connection)
+    try:
+        from .crt_plane import CrtPlane
+    except ImportError as exc:
+        if wanted == "auto":
+            return Boto3Plane(connection)
+        raise InvalidInput(
+            f"crt needs the awscrt package, which cannot be loaded ({exc})", field="data_plane"
+        ) from None
+    return CrtPlane(connection)
