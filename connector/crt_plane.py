@@ -11,6 +11,7 @@ connection like its boto3 clients, signing with the connection's boto3 credentia
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import os
 import threading
@@ -37,6 +38,9 @@ if TYPE_CHECKING:
     from .connection import Connection
 
 _POLL_SECONDS = 0.2
+TRANSFERS_AT_ONCE = 2
+"""Multipart uploads (files and streams over one part) run at once in one connection, each
+holding up to `crt_transport.TRANSFER_CONNECTIONS` x 4 part buffers."""
 RANGES_IN_FLIGHT = 8
 """Ranged GETs of `PART_SIZE` a streamed read keeps in flight: 64 MiB of buffers at most."""
 
@@ -88,6 +92,7 @@ class CrtPlane:
         self._transports: dict[str, CrtTransport] = {}
         self._lock = threading.Lock()
         self._credentials: Any = None
+        self._transfers = threading.BoundedSemaphore(TRANSFERS_AT_ONCE)
 
     # -- the three jobs --
 
@@ -105,17 +110,19 @@ class CrtPlane:
         if create_only:
             headers["If-None-Match"] = "*"
         counted = body if isinstance(body, bytes | bytearray | os.PathLike) else _Counting(body)
-        response = _result(
-            self._transport(region).begin_put_object(
-                bucket,
-                key,
-                counted,
-                None,
-                headers,
-                checksum_algorithm=self._connection.checksum_algorithm,
-            ),
-            region,
-        )
+        transport = self._transport(region)
+        with self._transfers if not isinstance(body, bytes | bytearray) else _no_limit:
+            response = _result(
+                transport.begin_put_object(
+                    bucket,
+                    key,
+                    counted,
+                    None,
+                    headers,
+                    checksum_algorithm=self._connection.checksum_algorithm,
+                ),
+                region,
+            )
         if isinstance(counted, _Counting):
             size = counted.count
         elif isinstance(body, os.PathLike):
@@ -247,6 +254,9 @@ class CrtPlane:
             transports, self._transports = list(self._transports.values()), {}
         for transport in transports:
             transport.close()
+
+
+_no_limit = contextlib.nullcontext()
 
 
 class RangedBody:

@@ -84,9 +84,13 @@ MEMORY_LIMIT = 1024 * MiB
 """The CRT buffer pool's budget. awscrt 0.38 accepts 256 MiB or more (older releases 1 GiB or
 more), but a pool under 16 parts plus its 128 MiB reserve stops reusing part buffers and RSS
 rose; what bounds memory here is `MAX_CONNECTIONS`."""
-MAX_CONNECTIONS = 4
-"""Connections per client. CRT keeps up to 4 requests per connection in flight, each holding
-a part buffer: 4 x 4 x 8 MiB = 128 MiB of buffers at most (the default, 10 Gbps, means 25
+MAX_CONNECTIONS = 64
+"""Connections per client, for many small requests in flight (puts of small documents,
+listing pages, ranged GETs of a streamed read)."""
+TRANSFER_CONNECTIONS = 4
+"""Connections of one request that CRT splits into parts (a multipart upload, a download
+to a file). CRT keeps up to 4 part requests per connection in flight, each holding a part
+buffer: 4 x 4 x 8 MiB = 128 MiB of buffers at most (its default, 10 Gbps, means 25
 connections and 100 requests in flight)."""
 THROUGHPUT_TARGET_GBPS = 1.0
 """Below CRT's default of 10 Gbps; the connection cap above is what binds."""
@@ -425,6 +429,9 @@ class CrtTransport:
             body_stream=reader,
             send_filepath=send_filepath,
             checksum_config=checksum,
+            max_connections=(
+                TRANSFER_CONNECTIONS if size is None or size > self.part_size else None
+            ),
         )
 
     def get_object(
@@ -473,6 +480,7 @@ class CrtTransport:
                 headers,
                 on_body=sink,
                 checksum_config=checksum,
+                max_connections=TRANSFER_CONNECTIONS,
             )
         target = os.fspath(sink)
         folder, name = os.path.split(os.path.abspath(target))
@@ -486,6 +494,7 @@ class CrtTransport:
             headers,
             recv_filepath=partial,
             checksum_config=checksum,
+            max_connections=TRANSFER_CONNECTIONS,
             on_success=lambda: os.replace(partial, target),
             cleanup=lambda: _remove(partial),
         )
@@ -588,6 +597,7 @@ class CrtTransport:
         operation: str | None = None,
         on_success: Callable[[], None] | None = None,
         cleanup: Callable[[], None] | None = None,
+        max_connections: int | None = None,
     ) -> Pending:
         client = self._client
         if client is None:
@@ -649,6 +659,7 @@ class CrtTransport:
                 on_headers=on_headers,
                 on_body=body_callback if on_body is not None else None,
                 on_done=on_done,
+                max_active_connections_override=max_connections,
             )
         except AwsCrtError as exc:
             if cleanup is not None:

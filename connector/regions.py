@@ -33,14 +33,22 @@ class RegionResolver:
     def __init__(self, connection: Connection):
         self._connection = connection
         self._regions: dict[str, str] = {}
+        self._detecting: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
     def region_for(self, bucket: str) -> str:
+        """The bucket's region, detected once: concurrent callers wait for one detection."""
         region = self._regions.get(bucket)
-        if region is None:
-            region = self._detect(bucket)
-            with self._lock:
-                self._regions[bucket] = region
+        if region is not None:
+            return region
+        with self._lock:
+            detecting = self._detecting.setdefault(bucket, threading.Lock())
+        with detecting:
+            region = self._regions.get(bucket)
+            if region is None:
+                region = self._detect(bucket)
+                with self._lock:
+                    self._regions[bucket] = region
         return region
 
     def remember(self, bucket: str, region: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -62,13 +63,29 @@ def validation_error(exc: ValidationError, schema: Schema) -> InvalidInput:
     return InvalidInput(message, field=field)
 
 
+_schemas = threading.local()
+
+
+def _schema(schema_class: type[Schema], partial: tuple[str, ...]) -> Schema:
+    """One instance per schema class and partial, per thread: making a schema copies every
+    field, which costs more than loading a document's settings with it."""
+    cache = getattr(_schemas, "cache", None)
+    if cache is None:
+        cache = _schemas.cache = {}
+    key = (schema_class, partial)
+    schema = cache.get(key)
+    if schema is None:
+        schema = cache[key] = schema_class(unknown=RAISE, partial=partial or False)
+    return schema
+
+
 def load(
     schema_class: type[Schema], data: Mapping[str, Any], *, partial: Iterable[str] = ()
 ) -> dict[str, Any]:
     """Validate `data` with `schema_class`; raise InvalidInput naming the field on failure."""
     if not isinstance(data, Mapping):
         raise InvalidInput(f"must be a JSON object, not {type(data).__name__}", field="settings")
-    schema = schema_class(unknown=RAISE, partial=tuple(partial) or False)
+    schema = _schema(schema_class, tuple(partial))
     try:
         return schema.load(data)
     except ValidationError as exc:
