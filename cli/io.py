@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
+import stat
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,9 +13,7 @@ from typing import Any, BinaryIO, TextIO
 from s3_connector.connector.documents import Document, inline_content
 from s3_connector.connector.errors import InvalidInput, translate
 from s3_connector.connector.local_paths import write_file, write_under
-from s3_connector.connector.streaming_json import write_json
-
-CHUNK = 1024 * 1024
+from s3_connector.connector.streaming_json import compact_json, write_json
 
 
 def read_json_file(path: str, field: str) -> dict[str, Any]:
@@ -95,6 +93,10 @@ class Output:
             Path(target).is_dir() or target.endswith(("/", os.sep))
         )
         self._written_file = False
+        self.flush_each_line = not _is_regular_file(self.lines)
+        """A terminal or a pipe gets each line as soon as it is complete; a file (`> out`)
+        gets blocks, and the rest when the run ends (`documents_out`): a flush per line
+        of a 100,000-object listing costs more CPU than encoding the lines."""
 
     def emit(self, document: Document) -> None:
         properties = document.properties
@@ -103,10 +105,17 @@ class Output:
                 properties = {**properties, **inline_content(document)}
             else:
                 properties = {**properties, "output": self.write_content(document)}
-        try:
-            write_json(properties, self.lines)
-        finally:
-            self.lines.write("\n")
+        line = compact_json(properties)
+        if line is not None:
+            self.lines.write(line + "\n")
+        else:
+            try:
+                write_json(properties, self.lines)
+            finally:
+                self.lines.write("\n")
+                self.lines.flush()
+            return
+        if self.flush_each_line:
             self.lines.flush()
 
     def write_content(self, document: Document) -> str:
@@ -135,8 +144,7 @@ class Output:
     @staticmethod
     def _copy(document: Document, sink: BinaryIO) -> None:
         try:
-            with document.open() as stream:
-                shutil.copyfileobj(stream, sink, CHUNK)
+            document.copy_to(sink)
         except OSError:
             raise
         except Exception as exc:
@@ -147,7 +155,17 @@ class Output:
 
 def documents_out(documents: Iterator[Document], output: Output) -> int:
     count = 0
-    for document in documents:
-        output.emit(document)
-        count += 1
+    try:
+        for document in documents:
+            output.emit(document)
+            count += 1
+    finally:
+        output.lines.flush()  # before an error is reported on stderr
     return count
+
+
+def _is_regular_file(stream: TextIO) -> bool:
+    try:
+        return stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is an OSError
+        return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -80,6 +81,16 @@ class Document:
                 yield stream
         else:
             yield content
+
+    def copy_to(self, sink: BinaryIO) -> None:
+        """Write the content to `sink`. Content read from S3 is written as it arrives, without
+        a pass through a buffer (its reader's `copy_to`), when nothing of it was read yet."""
+        with self.open() as stream:
+            raw = getattr(stream, "raw", stream)
+            if hasattr(raw, "copy_to") and getattr(raw, "position", None) == 0:
+                raw.copy_to(sink)
+            else:
+                shutil.copyfileobj(stream, sink, READ_CHUNK)
 
     def read(self) -> bytes:
         """All of the content; for small documents and tests only."""
