@@ -45,7 +45,13 @@ class PreparedActivity:
         self.concurrency = concurrency
         self.dynamic = [field["name"] for field in descriptor["fields"] if field["dynamic"]]
         self.rules = connection_rules(activity.connection)
-        self._load(self.config, partial=self.dynamic)
+        self._complete: dict[str, Any] | None = None
+        """The settings of a document that supplies no dynamic property, when the
+        configuration alone is complete: loaded once, not once per document."""
+        try:
+            self._complete = self._load(self.config)
+        except InvalidInput:
+            self._load(self.config, partial=self.dynamic)
 
     def settings_for(self, document: Document) -> dict[str, Any]:
         """Validated settings for one document. For each dynamic field: the document's
@@ -59,6 +65,8 @@ class PreparedActivity:
             for name in self.dynamic
             if document.properties.get(name) is not None
         }
+        if not properties and self._complete is not None:
+            return dict(self._complete)
         tracked = {name: value for name, value in properties.items() if name in document.tracked}
         merged = {**tracked, **self.config}
         merged.update({k: v for k, v in properties.items() if k not in document.tracked})
