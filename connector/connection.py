@@ -291,6 +291,15 @@ class ConnectionSchema(SettingsSchema):
         if region and not data.get("endpoint_url") and not is_aws_region(region):
             raise ValidationError(AWS_REGION_RULE, "region")
 
+    @validates_schema
+    def _check_data_plane(self, data: dict[str, Any], **_: Any) -> None:
+        """CRT computes CRC and SHA checksums, not Content-MD5."""
+        if data.get("data_plane") == "crt" and data.get("checksum_algorithm") == "MD5":
+            raise ValidationError(
+                "crt cannot send MD5 checksums (checksum_algorithm MD5): use boto3 or auto",
+                "data_plane",
+            )
+
 
 class Connection:
     """A validated S3 connection; hands out one thread-safe boto3 client per region."""
