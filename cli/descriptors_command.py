@@ -1,19 +1,21 @@
-"""`s3c descriptors`: list, show, export and validate the descriptors."""
+"""`s3c descriptors`: list, show, export and validate the descriptors.
+
+`list` and `show` serve the shipped activities from their exported descriptors
+(`Registry.installed()`): they import no activity module, and neither boto3, apispec nor
+jsonschema; `export` and `validate` import what they check with when they run.
+"""
 
 from __future__ import annotations
 
 import json
-from importlib.metadata import version
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from s3_connector.connector.descriptor_checks import (
-    DescriptorError,
-    check_descriptor,
-    meta_schema,
-)
-from s3_connector.connector.registry import Registry
+from s3_connector.connector.registry import SHIPPED_ORIGIN, Registry
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @click.group()
@@ -26,7 +28,7 @@ def list_descriptors() -> None:
     """A table of the activities: id, name, role."""
     registry = Registry.installed()
     header = ("ID", "NAME", "ROLE")
-    rows = [(cls.id, cls.name, cls.role) for cls in map(registry.activity_class, registry.ids)]
+    rows = [(d["id"], d["name"], d["role"]) for d in map(registry.descriptor, registry.ids)]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(3)]
     for row in [header, *rows]:
         click.echo(
@@ -47,6 +49,10 @@ def show(descriptor_id: str) -> None:
 
 
 def bundle() -> dict:
+    from importlib.metadata import version
+
+    from s3_connector.connector.descriptor_checks import meta_schema
+
     registry = Registry.installed()
     return {
         "format": "s3-connector/bundle/v1",
@@ -69,6 +75,8 @@ def export(output: str | None) -> None:
     """One versioned bundle of all descriptors, for a designer."""
     text = json.dumps(bundle(), indent=2, ensure_ascii=False) + "\n"
     if output:
+        from pathlib import Path
+
         Path(output).write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}")
     else:
@@ -78,8 +86,11 @@ def export(output: str | None) -> None:
 @descriptors.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(dir_okay=False))
 def validate(paths: tuple[str, ...]) -> None:
-    """Check descriptor files against the meta-schema; without PATHS, check every installed
-    activity's descriptor, and that the exported files in descriptors/ match the classes."""
+    """Check descriptor files against the meta-schema; without PATHS, check every activity's
+    descriptor as its class declares it, and that the exported files in descriptors/ match
+    the classes."""
+    from s3_connector.connector.descriptor_checks import DescriptorError, check_descriptor
+
     checked, failures = 0, 0
     for name, load in _checks(paths):
         checked += 1
@@ -102,22 +113,33 @@ def validate(paths: tuple[str, ...]) -> None:
 
 
 def _checks(paths: tuple[str, ...]):
+    """What `validate` checks: the files given, else the descriptors as the classes declare
+    them (the shipped ones built from their classes, which the exported files must match) and
+    every plugin's."""
+    from pathlib import Path
+
     if paths:
         return [(path, lambda path=path: _read(Path(path))) for path in paths]
-    registry = Registry.installed()
+    installed, shipped = Registry.installed(), Registry.shipped()
+    registries = {activity_id: shipped for activity_id in shipped.ids}
+    for activity_id in installed.ids:
+        if installed.origins[activity_id] != SHIPPED_ORIGIN:
+            registries[activity_id] = installed
     return [
-        ("connection", lambda: registry.connection),
+        ("connection", lambda: shipped.connection),
         *(
             (
                 f"{activity_id} ({registry.origins[activity_id]})",
-                lambda i=activity_id: registry.descriptor(i),
+                lambda i=activity_id, registry=registry: registry.descriptor(i),
             )
-            for activity_id in registry.ids
+            for activity_id, registry in sorted(registries.items())
         ),
     ]
 
 
 def _read(path: Path) -> dict:
+    from s3_connector.connector.descriptor_checks import DescriptorError
+
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:

@@ -3,18 +3,12 @@ the embedded server."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
-import traceback
 from collections.abc import Callable
 
 import click
-
-from s3_connector.connector import cancellation
-from s3_connector.connector.errors import ERROR_KINDS, ConnectorError, classify
-from s3_connector.connector.redaction import install_logging_redaction, redact
 
 from .options import connection_option, load_connection
 
@@ -25,6 +19,8 @@ CLI_FIELDS = {"input": "--input", "output": "--output"}
 
 def _error(text: str) -> None:
     """One error line on standard error, with every secret masked (see `redaction`)."""
+    from s3_connector.connector.redaction import redact
+
     click.echo(redact(text), err=True)
 
 
@@ -73,7 +69,15 @@ LAZY_COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
     "local": (_local, "Run an embedded S3 server (SeaweedFS) on loopback."),
 }
 """The commands that import the connector's heavy parts (boto3, awscrt, jsonschema), loaded
-only when they run, so `s3c --help` starts in a blink; each with its line in that help."""
+only when they run, so `s3c --help` starts in a blink; each with its line in that help. This
+module imports nothing of the connector itself either: the error taxonomy, redaction and
+cancellation are imported where they are used."""
+
+
+WITHOUT_SECRETS = frozenset({"descriptors"})
+"""Commands that never hold a secret (no connection, no key): they run without the redaction
+of log records, whose import (some 10 ms) is a good part of their start. Every other command
+installs it before it runs (see `S3cGroup.resolve_command`)."""
 
 
 class S3cGroup(click.Group):
@@ -86,6 +90,16 @@ class S3cGroup(click.Group):
         if name in LAZY_COMMANDS and name not in self.commands:
             self.add_command(LAZY_COMMANDS[name][0](), name)
         return super().get_command(ctx, name)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if name not in WITHOUT_SECRETS:
+            from s3_connector.connector.redaction import install_logging_redaction
+
+            install_logging_redaction()
+        return name, command, rest
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, LAZY_COMMANDS[name][1]) for name in LAZY_COMMANDS]
@@ -111,18 +125,21 @@ class S3cGroup(click.Group):
         except click.Abort:
             click.echo("aborted", err=True)
             code = 130
-        except ConnectorError as exc:
-            _error(f"error: {exc.with_field(CLI_FIELDS.get(exc.field, exc.field))}")
-            code = exc.exit_code
         except BrokenPipeError:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             code = EXIT_UNEXPECTED
         except Exception as exc:
-            if os.environ.get("S3C_DEBUG"):
-                raise
-            error = classify(exc, operation="s3c", target="request")
-            _error(f"error: {error}")
-            code = error.exit_code
+            from s3_connector.connector.errors import ConnectorError, classify
+
+            if isinstance(exc, ConnectorError):
+                _error(f"error: {exc.with_field(CLI_FIELDS.get(exc.field, exc.field))}")
+                code = exc.exit_code
+            else:
+                if os.environ.get("S3C_DEBUG"):
+                    raise
+                error = classify(exc, operation="s3c", target="request")
+                _error(f"error: {error}")
+                code = error.exit_code
         code = code if isinstance(code, int) else 0
         if standalone_mode:
             sys.exit(code)
@@ -146,6 +163,10 @@ def connection() -> None:
 @click.option("--bucket", help="Check this bucket (HeadBucket) instead of listing buckets.")
 def connection_test(connection_file: str | None, bucket: str | None) -> None:
     """Check the credentials and that S3 answers; print the result as JSON."""
+    import json
+
+    from s3_connector.connector.errors import ERROR_KINDS, ConnectorError
+
     result = load_connection(connection_file).test(bucket)
     click.echo(json.dumps(result))
     if not result["ok"]:
@@ -154,19 +175,27 @@ def connection_test(connection_file: str | None, bucket: str | None) -> None:
 
 def _interrupt(signum: int, _frame: object) -> None:
     """Ctrl-C and SIGTERM: transfers stop at their next part and clean up (multipart uploads
-    are aborted, temporary files removed); the command then exits 130."""
-    cancellation.cancel()
+    are aborted, temporary files removed); the command then exits 130. Transfers import
+    `cancellation`; when nothing has, no transfer is running and there is nothing to stop."""
+    cancellation = sys.modules.get("s3_connector.connector.cancellation")
+    if cancellation is not None:
+        cancellation.cancel()
     raise KeyboardInterrupt
 
 
 def _redacted_traceback(kind, value, traceback_) -> None:
     """`sys.excepthook` of `s3c`: the traceback that S3C_DEBUG lets through, redacted."""
+    import traceback
+
+    from s3_connector.connector.redaction import redact
+
     sys.stderr.write(redact("".join(traceback.format_exception(kind, value, traceback_))))
 
 
 def main() -> None:
-    """Console entry point of `s3c`."""
-    install_logging_redaction()
+    """Console entry point of `s3c`. Log records are redacted from when a command that may
+    hold a secret is chosen (`S3cGroup.resolve_command`), not before: `s3c --help` and
+    `s3c descriptors` import no redaction."""
     sys.excepthook = _redacted_traceback
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _interrupt)

@@ -1,14 +1,11 @@
-"""Options and loaders that several `s3c` commands share."""
+"""Options and loaders that several `s3c` commands share (`cli.main` imports this module
+before any command runs: what the loaders need is imported when they run)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 import click
-
-from s3_connector.connector.errors import InvalidInput
-
-from .io import read_json_file
 
 if TYPE_CHECKING:
     from s3_connector.connector.connection import Connection
@@ -26,6 +23,8 @@ def load_connection(path: str | None) -> Connection:
     """The connection from a JSON file, or the default chain and AWS_* variables."""
     from s3_connector.connector.connection import Connection
 
+    from .io import read_json_file
+
     if path is None:
         return Connection.from_environment()
     return connection_from(read_json_file(path, "connection"))
@@ -34,6 +33,7 @@ def load_connection(path: str | None) -> Connection:
 def connection_from(settings: Any) -> Connection:
     """A connection from its settings; a bad setting is named `connection.FIELD`."""
     from s3_connector.connector.connection import Connection
+    from s3_connector.connector.errors import InvalidInput
 
     try:
         return Connection(settings)

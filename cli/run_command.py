@@ -1,10 +1,10 @@
-"""`s3c run`: run one activity through the host harness."""
+"""`s3c run`: run one activity through the host harness (`s3c run --help` imports only click:
+the harness, the activity and the document I/O are imported when it runs)."""
 
 from __future__ import annotations
 
 import click
 
-from .io import Output, documents_out, input_documents, parse_parameter, read_json_file
 from .options import connection_option, load_connection
 
 
@@ -47,6 +47,8 @@ def run(
 ) -> None:
     """Run ACTIVITY; print each response document as one JSON line."""
     from s3_connector.connector.harness import Harness
+
+    from .io import Output, documents_out, input_documents, parse_parameter, read_json_file
 
     config = read_json_file(config_file, "--config") if config_file else {}
     config.update(parse_parameter(text) for text in parameters)

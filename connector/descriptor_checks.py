@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from importlib import resources
 from typing import Any
 
+from .catalogue import META_SCHEMA_FILE, read_text
 from .conditions import named_fields
 from .errors import InvalidInput
 
-META_SCHEMA_FILE = "descriptor.schema.json"
+__all__ = ["META_SCHEMA_FILE", "DescriptorError", "check_descriptor", "meta_schema"]
 
 
 class DescriptorError(InvalidInput):
@@ -20,12 +20,7 @@ class DescriptorError(InvalidInput):
 
 @cache
 def meta_schema() -> dict[str, Any]:
-    text = (
-        resources.files("s3_connector.descriptors")
-        .joinpath(META_SCHEMA_FILE)
-        .read_text(encoding="utf-8")
-    )
-    return json.loads(text)
+    return json.loads(read_text(META_SCHEMA_FILE))
 
 
 def check_descriptor(descriptor: Any, source: str) -> dict[str, Any]:

@@ -3,6 +3,8 @@ files that no longer match the classes.
 
 `python -m s3_connector.sdk.export [DIR]` rewrites the shipped descriptors; a test and
 `s3c descriptors validate` fail when a committed file differs from what the classes declare.
+The files are what `Registry.installed()` serves for the shipped activities (the CLI, agents
+and hosts read them instead of building the descriptors at every start).
 """
 
 from __future__ import annotations

@@ -1,14 +1,15 @@
 import copy
 import json
-import sys
 
 import pytest
 from marshmallow import fields
 
+from s3_connector.connector.catalogue import Catalogue
 from s3_connector.connector.connection import ConnectionSchema
 from s3_connector.connector.descriptor_checks import DescriptorError, check_descriptor
+from s3_connector.connector.errors import InvalidInput
 from s3_connector.connector.registry import Registry, shipped_activity_classes
-from s3_connector.sdk.export import DESCRIPTORS_DIR, stale_files, write
+from s3_connector.sdk.export import DESCRIPTORS_DIR, exported_paths, stale_files, write
 
 
 def test_committed_descriptors_are_exactly_what_the_classes_declare():
@@ -50,8 +51,8 @@ def test_descriptors_are_built_once_and_lazily():
 
 
 def test_running_reads_no_descriptor_file(moto_connection, moto_bucket, monkeypatch):
-    """`s3c run` and the harness build descriptors from the classes: a stale or missing
-    export never breaks a run."""
+    """A registry made of classes (a host's own, the test kit's) builds its descriptors from
+    them and reads no exported file."""
     from s3_connector.connector.documents import Document
     from s3_connector.connector.harness import Harness
 
@@ -68,7 +69,75 @@ def test_running_reads_no_descriptor_file(moto_connection, moto_bucket, monkeypa
     [stored] = harness.run("put_object", {"bucket": moto_bucket, "key": "k"}, [Document({}, b"x")])
     assert stored.properties["size"] == 1
     assert [f for f in opened if not f.endswith("descriptor.schema.json")] == []
-    assert "s3_connector.connector.catalog" not in sys.modules
+
+
+def test_the_installed_registry_serves_what_the_classes_declare():
+    """`Registry.installed()` reads the shipped descriptors from their files (checked above to
+    be the export of the classes) and imports a class when asked for: the same ids,
+    descriptors and classes as the registry built from the classes."""
+    installed, shipped = Registry(catalogue=Catalogue.shipped()), Registry.shipped()
+    assert installed.ids == shipped.ids
+    assert set(installed.origins.values()) == {"s3-connector"}
+    assert installed.descriptors() == shipped.descriptors()
+    for activity_id in installed.ids:
+        assert installed.activity_class(activity_id) is shipped.activity_class(activity_id)
+
+
+def _catalogue(tmp_path, without=(), change=None):
+    """A copy of the shipped export, without some files, one of them changed."""
+    for path in exported_paths():
+        if path.stem not in without:
+            descriptor = json.loads(path.read_text())
+            if change and path.stem == change[0]:
+                change[1](descriptor)
+            (tmp_path / path.name).write_text(json.dumps(descriptor))
+    return Catalogue(str(tmp_path))
+
+
+def test_an_activity_not_exported_yet_is_found_by_its_module_and_runs(
+    tmp_path, moto_connection, moto_bucket
+):
+    """A scaffolded activity before `make descriptors`: not listed, but found by its module's
+    name (activities/ID.py) when asked for, and described from its class."""
+    from s3_connector.connector.documents import Document
+    from s3_connector.connector.harness import Harness
+
+    registry = Registry(catalogue=_catalogue(tmp_path, without={"put_object"}))
+    assert "put_object" not in registry.ids
+    [stored] = Harness(moto_connection, registry).run(
+        "put_object", {"bucket": moto_bucket, "key": "k"}, [Document({}, b"x")]
+    )
+    assert stored.properties["size"] == 1
+    assert registry.descriptor("put_object") == Registry.shipped().descriptor("put_object")
+    assert registry.origins["put_object"] == "s3-connector"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "s3_connector.activities.put_object:PutObject",
+        "s3_connector.activities.gone:GetObject",
+        "s3_connector.activities.get_object:Gone",
+        "s3_connector.connector.activity:Activity",
+        "",
+    ],
+)
+def test_an_export_naming_another_class_is_refused(tmp_path, path):
+    registry = Registry(
+        catalogue=_catalogue(tmp_path, change=("get_object", lambda d: d.update({"class": path})))
+    )
+    assert registry.descriptor("get_object")["class"] == path
+    with pytest.raises(DescriptorError, match=r"not the class of get_object.*make descriptors"):
+        registry.activity_class("get_object")
+
+
+def test_an_unreadable_export_is_refused_naming_the_file(tmp_path):
+    registry = Registry(catalogue=_catalogue(tmp_path))
+    (tmp_path / "get_object.json").write_text("{")
+    with pytest.raises(DescriptorError, match=r"get_object\.json cannot be used.*make descriptors"):
+        registry.descriptor("get_object")
+    with pytest.raises(InvalidInput, match="unknown activity 'nope'"):
+        registry.activity_class("nope")
 
 
 def _descriptor(name):

@@ -1,5 +1,7 @@
 """Plugin activities come in through the `s3_connector.activities` entry points."""
 
+import json
+import shutil
 import sys
 from importlib.metadata import EntryPoint
 from pathlib import Path
@@ -36,6 +38,20 @@ def test_a_plugin_activity_joins_the_catalogue(plugins):
     assert set(Registry.shipped().ids) < set(registry.ids)
 
 
+def test_descriptors_list_and_show_a_plugin_with_the_shipped_activities(plugins):
+    from click.testing import CliRunner
+
+    from s3_connector.cli.main import cli
+
+    plugins.append(entry_point("checksum", "s3c_plugin_example.object_checksum:ObjectChecksum"))
+    listed = CliRunner().invoke(cli, ["descriptors", "list"])
+    rows = [line.split()[0] for line in listed.output.splitlines()[1:]]
+    assert rows == sorted(rows) and {"object_checksum", "get_object"} <= set(rows)
+    shown = CliRunner().invoke(cli, ["descriptors", "show", "object_checksum"])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.output)["class"].endswith(":ObjectChecksum")
+
+
 def test_a_duplicate_id_is_refused_naming_both_sides(plugins):
     plugins.append(entry_point("again", "s3_connector.activities.put_object:PutObject"))
     with pytest.raises(DescriptorError, match=r"put_object of plugin again .* already declared"):
@@ -56,8 +72,6 @@ def test_a_broken_plugin_is_named(plugins, value, problem):
 
 
 def test_serve_knows_plugin_activities(plugins):
-    import json
-
     from click.testing import CliRunner
 
     from s3_connector.cli.main import cli
@@ -81,3 +95,51 @@ def test_validate_refuses_a_duplicate_plugin_id(plugins):
         "activity id put_object of plugin again (unknown distribution) is already declared by "
         "s3-connector" in result.output
     )
+
+
+def _forget_the_plugin_package():
+    for name in ("s3c_plugin_example.object_checksum", "s3c_plugin_example"):
+        sys.modules.pop(name, None)
+
+
+@pytest.fixture
+def distribution(tmp_path, monkeypatch):
+    """An installed distribution on sys.path, as pip installs one: plugin_example's code and
+    its metadata, with the entry points the test writes."""
+    shutil.copytree(PLUGIN_SOURCE / "s3c_plugin_example", tmp_path / "s3c_plugin_example")
+    info = tmp_path / "s3c_demo_plugin-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: s3c-demo-plugin\nVersion: 1.0\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    _forget_the_plugin_package()
+    Registry.installed.cache_clear()
+    yield info / "entry_points.txt"
+    Registry.installed.cache_clear()
+    _forget_the_plugin_package()
+
+
+def test_an_installed_distribution_adds_its_plugin(distribution):
+    """Found as installed, without the entry points being faked: a distribution whose
+    entry_points.txt declares the group."""
+    distribution.write_text(
+        "[console_scripts]\ndemo = demo:main\n\n"
+        "[s3_connector.activities]\n"
+        "checksum = s3c_plugin_example.object_checksum:ObjectChecksum\n"
+    )
+    registry = Registry.installed()
+    assert registry.origins["object_checksum"] == "plugin checksum (s3c-demo-plugin)"
+    assert registry.descriptor("object_checksum")["role"] == "target"
+
+
+def test_a_distribution_without_the_group_adds_nothing(distribution):
+    distribution.write_text("[console_scripts]\ndemo = demo:main\n")
+    assert not registry_module._may_declare(registry_module.PLUGIN_GROUP)
+    assert registry_module.entry_points(group=registry_module.PLUGIN_GROUP) == []
+    assert set(Registry.installed().origins.values()) == {registry_module.SHIPPED_ORIGIN}
+
+
+@pytest.mark.parametrize("group", ["console_scripts", "pytest11", registry_module.PLUGIN_GROUP])
+def test_entry_points_are_those_importlib_metadata_finds(group):
+    from importlib.metadata import entry_points
+
+    assert sorted(registry_module.entry_points(group=group)) == sorted(entry_points(group=group))
