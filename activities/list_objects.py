@@ -179,6 +179,7 @@ class _Listing(Listing):
             self._request(),
             region=self.settings.get("region"),
             wanted=None if filtered else wanted,
+            prefetch=True,
         ):
             self.region = region
             entries: list[tuple[str, Any]] = [

@@ -65,7 +65,9 @@ class _PrefixListing(Listing):
             **continuation.request_params(s.get("continuation_token")),
         }
         remaining = s["max_results"]
-        for page, region in list_pages(self.connection, request, region=s.get("region")):
+        for page, region in list_pages(
+            self.connection, request, region=s.get("region"), prefetch=True
+        ):
             self.region = region
             prefixes = [entry["Prefix"] for entry in page.get("CommonPrefixes", [])]
             if len(prefixes) > remaining:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from marshmallow import ValidationError, fields, validate
@@ -76,31 +77,57 @@ def list_pages(
     *,
     region: str | None,
     wanted: Callable[[], int] | None = None,
+    prefetch: bool = False,
 ) -> Iterator[tuple[dict[str, Any], str]]:
     """The ListObjectsV2 pages of `request` (Bucket, Prefix and any other parameter), each with
-    the region it was listed in, until S3's last page. A page is requested only when the
-    consumer asks for it. `wanted()`, called before each request, is how many keys the
+    the region it was listed in, until S3's last page. `wanted()` is how many keys the
     consumer still wants, so a page asks for no more than that. Each page after the first
-    resumes from S3's token (a StartAfter of the first request is then dropped)."""
+    resumes from S3's token (a StartAfter of the first request is then dropped).
+
+    With `prefetch`, while the consumer reads a page the next one is already being fetched,
+    when it is sure to be wanted whole: the consumer still wants a full page even after
+    taking all of this one. Otherwise the next page is asked for when the consumer gets to
+    it, sized to what it then wants; so the requests are the ones a page-by-page listing
+    makes, and a consumer that stops early costs at most one page it did not read. Without
+    it (Purge: a page's keys are deleted before the next is listed), a page is requested
+    only when the consumer asks for it."""
     request = dict(request)
     bucket = request["Bucket"]
     target = f"s3://{bucket}/{request.get('Prefix', '')}"
     plane = connection.data_plane
-    while True:
-        size = PAGE_SIZE if wanted is None else min(PAGE_SIZE, wanted())
-        page, page_region = connection.regions.run(
+
+    def fetch(ask: dict[str, Any], size: int) -> tuple[dict[str, Any], str]:
+        return connection.regions.run(
             bucket,
             region,
-            lambda region, size=size: plane.list_page({**request, "MaxKeys": size}, region=region),
+            lambda region: plane.list_page({**ask, "MaxKeys": size}, region=region),
             name="ListObjectsV2",
             target=target,
         )
-        yield page, page_region
-        token = next_token(page)
-        if token is None:
-            return
-        request.pop("StartAfter", None)
-        request["ContinuationToken"] = token
+
+    with ThreadPoolExecutor(1, thread_name_prefix="s3c-list") as prefetcher:
+        upcoming: Future[tuple[dict[str, Any], str]] | None = None
+        try:
+            while True:
+                if upcoming is None:
+                    size = PAGE_SIZE if wanted is None else min(PAGE_SIZE, wanted())
+                    page, page_region = fetch(request, size)
+                else:
+                    page, page_region = upcoming.result()
+                    upcoming = None
+                token = next_token(page)
+                if token is not None:
+                    request.pop("StartAfter", None)
+                    request["ContinuationToken"] = token
+                    taken = len(page.get("Contents") or ()) + len(page.get("CommonPrefixes") or ())
+                    if prefetch and (wanted is None or wanted() - taken >= PAGE_SIZE):
+                        upcoming = prefetcher.submit(fetch, dict(request), PAGE_SIZE)
+                yield page, page_region
+                if token is None:
+                    return
+        finally:
+            if upcoming is not None:
+                upcoming.cancel()
 
 
 def fetched_first(items: Iterator[T]) -> Iterator[T]:

@@ -147,10 +147,7 @@ class CrtPlane:
         if request.get("IfMatch"):
             head_headers["If-Match"] = request["IfMatch"]
         _, headers, _ = _call(
-            lambda: transport.request(
-                "HEAD", bucket, key, query, head_headers, operation="HeadObject"
-            ),
-            region,
+            lambda: _head_or_explained(transport, bucket, key, query, head_headers), region
         )
         response = _botocore_response(headers)
         size = int(response.get("ContentLength") or 0)
@@ -422,6 +419,32 @@ class _Counting:
         data = self._stream.read(amount)
         self.count += len(data)
         return data
+
+
+def _head_or_explained(
+    transport: CrtTransport,
+    bucket: str,
+    key: str,
+    query: Mapping[str, str] | None,
+    headers: dict[str, str],
+) -> tuple[int, Mapping[str, str], bytes]:
+    """HeadObject. A refused HEAD has no body to say why (a bare 403, 400...): a one-byte GET
+    with the same headers then fetches S3's error code and message, as a GetObject states
+    them (AccessDenied, NoSuchKey, the SSE-C refusal...)."""
+    try:
+        return transport.request("HEAD", bucket, key, query, headers, operation="HeadObject")
+    except CrtRequestError as refused:
+        if refused.code != str(refused.status) or refused.status in _REDIRECT_STATUSES[:2]:
+            raise
+        probe = {name: value for name, value in headers.items() if name != "x-amz-checksum-mode"}
+        try:
+            transport.request(
+                "GET", bucket, key, query, {**probe, "Range": "bytes=0-0"}, operation="GetObject"
+            )
+        except CrtRequestError as explained:
+            if explained.status == refused.status:
+                raise explained from None
+        raise
 
 
 def _put_headers(extra: dict[str, Any]) -> dict[str, str]:

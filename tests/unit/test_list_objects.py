@@ -71,7 +71,7 @@ def test_the_listing_streams_object_by_object(moto_connection, keys_2500):
     [document] = Harness(moto_connection).run("list_objects", {"bucket": bucket})
     objects = document.properties["objects"]
     assert next(objects)["key"] == "data/00000.txt"
-    assert len(calls) == 1
+    assert len(calls) <= 2  # the first page, and at most the next one fetched ahead
     out = io.StringIO()
     write_json(document.properties, out)
     parsed = json.loads(out.getvalue())

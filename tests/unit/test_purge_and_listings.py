@@ -93,7 +93,7 @@ def test_prefixes_are_streamed_after_the_first_page(moto_connection, folders, mo
     )
     config = {"bucket": bucket, "prefix": "root/"}
     [document] = Harness(moto_connection).run("list_prefixes", config)
-    assert len(calls) == 1
+    assert len(calls) <= 2  # the first page, and at most the next one fetched ahead
     assert next(document.properties["prefixes"]) == "root/00/"
     out = io.StringIO()
     write_json(document.properties, out)
