@@ -179,8 +179,6 @@ def _restore_status(element: Element) -> dict[str, Any]:
     return status
 
 
-
-
 def _local(tag: Any) -> str:
     """The tag without its namespace (`{http://s3.amazonaws.com/doc/2006-03-01/}Key` is
     `Key`), as botocore strips any `{...}`. Known tags are remembered (a handful per page)."""
