@@ -30,6 +30,7 @@ from .fields import (
     AWS_REGION_RULE,
     BucketName,
     FullMatch,
+    HttpUrl,
     RegionName,
     SecretFullMatch,
     SecretString,
@@ -177,9 +178,8 @@ class ConnectionSchema(SettingsSchema):
             group="endpoint",
         ),
     )
-    endpoint_url = fields.Url(
-        schemes={"http", "https"},
-        require_tld=False,
+    endpoint_url = fields.String(
+        validate=HttpUrl(),
         metadata=describe(
             "Endpoint URL",
             "Custom endpoint for S3-compatible servers (SeaweedFS, MinIO, Ceph...). Leave "
