@@ -18,6 +18,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from .cancellation import check_cancelled
@@ -112,18 +113,24 @@ class CrtPlane:
             headers["If-None-Match"] = "*"
         counted = body if isinstance(body, bytes | bytearray | os.PathLike) else _Counting(body)
         transport = self._transport(region)
-        with self._transfers if not isinstance(body, bytes | bytearray) else _no_limit:
-            response = _result(
-                transport.begin_put_object(
-                    bucket,
-                    key,
-                    counted,
-                    None,
-                    headers,
-                    checksum_algorithm=self._connection.checksum_algorithm,
-                ),
-                region,
-            )
+        multipart = not isinstance(body, bytes | bytearray)  # prepare_body: over one part
+        started = datetime.now(UTC)
+        try:
+            with self._transfers if multipart else _no_limit:
+                response = _result(
+                    transport.begin_put_object(
+                        bucket,
+                        key,
+                        counted,
+                        None,
+                        headers,
+                        checksum_algorithm=self._connection.checksum_algorithm,
+                    ),
+                    region,
+                )
+        finally:
+            if multipart:
+                self._abort_twins(bucket, key, region, started)
         if isinstance(counted, _Counting):
             size = counted.count
         elif isinstance(body, os.PathLike):
@@ -212,6 +219,25 @@ class CrtPlane:
         )
         return parse_list_objects_v2(body)
 
+    def _abort_twins(self, bucket: str, key: str, region: str, started: datetime) -> None:
+        """Abort the uploads of `key` begun since this put started. CRT aborts the upload it
+        knows of when it fails, but when an answer to CreateMultipartUpload is lost and CRT
+        retries it, the upload the lost answer named is left open (a twin); and a completed
+        upload is no longer listed. Best effort: a failure here never hides the put's own
+        outcome. (A concurrent writer of the same key would lose its upload too.)"""
+        since = started - TWIN_CLOCK_SKEW
+        try:
+            client = self._connection.client(region)
+            listing = client.list_multipart_uploads(Bucket=bucket, Prefix=key)
+            for upload in listing.get("Uploads", []):
+                initiated = upload.get("Initiated")
+                if upload.get("Key") == key and initiated is not None and initiated >= since:
+                    client.abort_multipart_upload(
+                        Bucket=bucket, Key=key, UploadId=upload["UploadId"]
+                    )
+        except Exception:
+            return
+
     # -- the transports --
 
     def _transport(self, region: str) -> CrtTransport:
@@ -255,6 +281,8 @@ class CrtPlane:
 
 
 _no_limit = contextlib.nullcontext()
+TWIN_CLOCK_SKEW = timedelta(minutes=5)
+"""How far the server's clock may lag ours when twin uploads are told by their start."""
 
 
 class RangedBody:

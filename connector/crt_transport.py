@@ -73,6 +73,7 @@ from .errors import (
     Conflict,
     ConnectorError,
     IntegrityError,
+    Throttled,
     TransientFailure,
     kind_of_code,
 )
@@ -129,7 +130,20 @@ class CrtError(Exception):
             return IntegrityError(f"{operation} {target}: the content failed its checksum")
         if self.name == "AWS_ERROR_S3_OBJECT_MODIFIED":
             return Conflict(f"{operation} {target}: the object changed while it was read")
-        return ConnectorError(f"{operation} {target} failed: {self.name}: {self.message}")
+        kind = _KINDS_OF_NAMES.get(self.name or "", ConnectorError)
+        suffix = " after retries" if issubclass(kind, TransientFailure) else ""
+        return kind(f"{operation} {target} failed{suffix}: {self.name}: {self.message}")
+
+
+_KINDS_OF_NAMES: dict[str, type[ConnectorError]] = {
+    "AWS_ERROR_S3_SLOW_DOWN": Throttled,
+    "AWS_ERROR_S3_INTERNAL_ERROR": TransientFailure,
+    "AWS_ERROR_S3_REQUEST_TIME_TOO_SKEWED": TransientFailure,
+    "AWS_ERROR_S3_REQUEST_TIMEOUT": TransientFailure,
+    "AWS_ERROR_S3_CANCELED": Cancelled,
+}
+"""CRT's names for S3 failures it retried until its retries ran out (a failed part of a
+multipart request is reported so, without S3's error body)."""
 
 
 class CrtRequestError(CrtError):

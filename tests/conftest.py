@@ -6,7 +6,7 @@ import boto3
 import pytest
 from botocore.exceptions import BotoCoreError, ClientError
 from moto import mock_aws
-from support import MOTO_SETTINGS, unique_bucket
+from support import DATA_PLANES, MOTO_SETTINGS, unique_bucket
 
 from s3_connector.connector.connection import Connection
 
@@ -64,10 +64,6 @@ def seaweed(tmp_path_factory):
     server.start()
     yield server
     server.stop()
-
-
-DATA_PLANES = ("crt", "boto3")
-"""Every test that talks to SeaweedFS through `seaweed_settings` runs on both data planes."""
 
 
 @pytest.fixture(params=DATA_PLANES)

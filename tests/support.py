@@ -21,6 +21,9 @@ MOTO_SETTINGS = {
     "data_plane": "boto3",  # moto answers botocore's requests only
 }
 
+DATA_PLANES = ("crt", "boto3")
+"""The connection's data planes; every test that talks to SeaweedFS runs on both."""
+
 _numbers = itertools.count()
 
 

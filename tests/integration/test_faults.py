@@ -45,7 +45,7 @@ from faults.proxy import (
     Fault,
     FaultProxy,
 )
-from support import new_sse_c_key, unique_bucket
+from support import DATA_PLANES, new_sse_c_key, unique_bucket
 
 from s3_connector.connector.connection import Connection
 from s3_connector.connector.documents import Document
@@ -463,10 +463,17 @@ def proxy(seaweed):
         yield proxy
 
 
+@pytest.fixture(scope="module", params=DATA_PLANES)
+def data_plane(request):
+    """The whole module runs once per data plane."""
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def fault_settings(seaweed, proxy):
+def fault_settings(seaweed, proxy, data_plane):
     return dict(
         seaweed.connection_settings(),
+        data_plane=data_plane,
         endpoint_url=proxy.endpoint_url,
         read_timeout=READ_TIMEOUT,
         max_attempts=MAX_ATTEMPTS,
@@ -873,13 +880,13 @@ def random_violations(env: Env, bucket: str, op: Operation) -> list[str]:
 
 
 @pytest.mark.parametrize("mix", list(RANDOM_MIXES))
-def test_seeded_random_faults_at_ten_percent(env, seaweed, tmp_path, mix):
+def test_seeded_random_faults_at_ten_percent(env, seaweed, tmp_path, mix, data_plane):
     kinds, count, allowed_failures = RANDOM_MIXES[mix]
     rng = random.Random(RANDOM_SEED)
     # A name of its own, the same in every session: the faults drawn depend on the requests
     # (see RandomSchedule), so the run is reproducible but for multipart upload ids and
     # races between concurrent requests of the same object.
-    bucket = f"faults-random-{mix}-{RANDOM_SEED}"
+    bucket = f"faults-random-{mix}-{data_plane}-{RANDOM_SEED}"
     env.client.create_bucket(Bucket=bucket)
     root = tmp_path / "random"
     root.mkdir()

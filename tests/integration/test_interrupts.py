@@ -22,7 +22,7 @@ SIZE = 3 * 8 * 1024 * 1024 + 5
 
 
 @pytest.fixture
-def stalled(seaweed, tmp_path):
+def stalled(seaweed, tmp_path, data_plane):
     """A bucket, a 24 MiB file, and a connection file whose endpoint is a proxy that holds
     the answer to the first UploadPart for a while."""
     bucket = unique_bucket("interrupt")
@@ -33,7 +33,11 @@ def stalled(seaweed, tmp_path):
     with FaultProxy(seaweed.endpoint_url, stall_seconds=4) as proxy:
         proxy.force(STALL, method="PUT", query_has="partNumber", times=1)
         conn = tmp_path / "conn.json"
-        settings = {**seaweed.connection_settings(), "endpoint_url": proxy.endpoint_url}
+        settings = {
+            **seaweed.connection_settings(),
+            "endpoint_url": proxy.endpoint_url,
+            "data_plane": data_plane,
+        }
         conn.write_text(json.dumps({**settings, "read_timeout": 30}))
         yield client, bucket, source, conn
 

@@ -317,9 +317,9 @@ def expect_outcome(mode: str, activity: str, succeeded: bool, output: str) -> No
 @pytest.mark.parametrize("activity", ACTIVITIES)
 @pytest.mark.parametrize("mode", MODES)
 def test_in_process_harness_at_debug(
-    mode, activity, seaweed, echo_endpoint, place, debug_log, environment, capfd
+    mode, activity, seaweed, echo_endpoint, place, debug_log, environment, capfd, data_plane
 ):
-    settings = connection_settings(mode, seaweed, echo_endpoint)
+    settings = {**connection_settings(mode, seaweed, echo_endpoint), "data_plane": data_plane}
     config, content = configuration(activity, place)
     documents = None if content is None else [Document({"file_name": "new.txt"}, content)]
     collected: list[tuple[str, str]] = []
