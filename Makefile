@@ -24,9 +24,13 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -n 2 --dist loadfile
 
-bench: $(VENV)/.installed-test
+$(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-test
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $@
+
+bench: $(VENV)/.installed-bench
 	$(BIN)/python tests/bench/run_bench.py $(BENCH_ARGS)
-	$(BIN)/python tests/bench/serve_bench.py
+	$(BIN)/python tests/bench/serve_bench.py --workers 1,32 --requests 3000
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
@@ -41,4 +45,4 @@ descriptors: $(VENV)/.installed-local
 	$(BIN)/python -m s3_connector.sdk.field_table README.md
 
 clean:
-	rm -rf $(VENV) .demo .bench build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-awscli .demo .bench build *.egg-info .pytest_cache .ruff_cache

