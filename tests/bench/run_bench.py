@@ -591,6 +591,13 @@ def print_results(bench: Bench, found: list[dict[str, Any]]) -> None:
     print(f"machine: {machine_line(bench.machine)}")
 
 
+def _short(goal: str) -> str:
+    """'download 512 MiB <= 0.8x s5cmd cp' -> 'download 512 MiB (vs s5cmd)'."""
+    work, _, rule = goal.partition(" <= ")
+    peer = rule.split("x ", 1)[-1].split()[0] if "x " in rule else ""
+    return f"{work} (vs {peer})" if peer else work
+
+
 def draw_chart(bench: Bench, found: list[dict[str, Any]]) -> None:
     try:
         import matplotlib
@@ -612,7 +619,7 @@ def draw_chart(bench: Bench, found: list[dict[str, Any]]) -> None:
         ax.barh(positions, values, height, label=f"s3c, data_plane={plane}")
     limits = [next(v["limit"] for v in found if v["goal"] == goal) for goal in goals]
     ax.scatter(limits, range(len(goals)), marker="|", s=400, color="black", label="goal")
-    ax.set_yticks(range(len(goals)), [g.split(" <=")[0] for g in goals])
+    ax.set_yticks(range(len(goals)), [_short(goal) for goal in goals])
     ax.invert_yaxis()
     ax.axvline(1.0, color="grey", linewidth=0.8, linestyle=":")
     ax.set_xlabel("median wall time, s3c / peer (lower is faster)")
