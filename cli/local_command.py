@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import tempfile
 import threading
+from pathlib import Path
 
 import click
 from botocore.exceptions import BotoCoreError, ClientError
@@ -32,10 +34,21 @@ _ALREADY_THERE = ("BucketAlreadyOwnedByYou", "BucketAlreadyExists")
     metavar="NAME",
     help="Create this bucket once the server is ready (repeatable).",
 )
-def local(data_dir: str | None, port: int | None, buckets: tuple[str, ...]) -> None:
+@click.option(
+    "--write-conn",
+    "conn_file",
+    metavar="FILE",
+    help="Also write the connection JSON to FILE (mode 0600) once the server is ready, "
+    "for `s3c run ... -c FILE`.",
+)
+def local(
+    data_dir: str | None, port: int | None, buckets: tuple[str, ...], conn_file: str | None
+) -> None:
     """Start SeaweedFS on 127.0.0.1; print its endpoint and a ready connection JSON."""
     from s3_connector.sdk.local_server import LocalS3Server, LocalServerError
 
+    if conn_file is not None:
+        _check_writable(Path(conn_file))
     for bucket in buckets:
         try:
             settings_loader.load(BucketOnly, {"bucket": bucket})
@@ -54,6 +67,9 @@ def local(data_dir: str | None, port: int | None, buckets: tuple[str, ...]) -> N
             _create_buckets(server.client(), buckets)
             click.echo(f"endpoint: {server.endpoint_url}")
             click.echo(f"connection: {json.dumps(server.connection_settings())}")
+            if conn_file is not None:
+                write_connection(Path(conn_file), server.connection_settings())
+                click.echo(f"connection written to {conn_file}", err=True)
             click.echo("ready; press Ctrl-C to stop", err=True)
             while not stop.wait(0.5):
                 if not server.running:
@@ -72,3 +88,36 @@ def _create_buckets(client, buckets: tuple[str, ...]) -> None:
                 raise translate(exc, operation="CreateBucket", target=bucket) from None
         except BotoCoreError as exc:
             raise translate(exc, operation="CreateBucket", target=bucket) from None
+
+
+def _refuse(path: Path, reason: str) -> InvalidInput:
+    return InvalidInput(f"cannot write the connection to {path}: {reason}", field="--write-conn")
+
+
+def _check_writable(path: Path) -> None:
+    """Refuse, before the server starts, a FILE that could not be written."""
+    if path.is_dir():
+        raise _refuse(path, "it is a directory")
+    parent = path.parent
+    if not parent.is_dir():
+        raise _refuse(path, f"the directory {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise _refuse(path, f"the directory {parent} is not writable")
+
+
+def write_connection(path: Path, settings: dict) -> None:
+    """Write `settings` as JSON to `path`, mode 0600, atomically: a reader sees no file or the
+    whole file, never part of it."""
+    text = json.dumps(settings, indent=2) + "\n"
+    try:
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:
+        raise _refuse(path, exc.strerror or str(exc)) from None
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, path)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise _refuse(path, exc.strerror or str(exc)) from None

@@ -96,3 +96,35 @@ def test_local_server_starts_prints_a_connection_and_stops_on_ctrl_c(tmp_path):
     assert (
         subprocess.run(["pgrep", "-f", str(tmp_path / "data")], capture_output=True).stdout == b""
     )
+
+
+def test_local_writes_the_connection_file_the_next_commands_use(tmp_path):
+    conn = tmp_path / "conn.json"
+    conn.write_text("stale")
+    conn.chmod(0o644)
+    process = subprocess.Popen(
+        [S3C, "local", "--dir", tmp_path / "data", "--bucket", "tour", "--write-conn", conn],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        process.stdout.readline()
+        printed = json.loads(process.stdout.readline().decode().partition(": ")[2])
+        deadline = time.monotonic() + 30
+        while conn.read_text() == "stale" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert json.loads(conn.read_text()) == printed
+        assert conn.stat().st_mode & 0o777 == 0o600
+        assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".conn")] == []
+        source = tmp_path / "hello.txt"
+        source.write_text("hello")
+        put = s3c("run", "put_object", "-c", conn, "-p", "bucket=tour", "--input", source)
+        assert put.returncode == 0, put.stderr
+        assert json.loads(put.stdout)["key"] == "hello.txt"
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+        assert f"connection written to {conn}" in process.stderr.read().decode()
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
