@@ -5,18 +5,30 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from . import settings as settings_loader
 from .activity import Activity
 from .connection import Connection
 from .documents import Document
-from .errors import InvalidInput
+from .errors import Cancelled, InvalidInput
 from .fields import InputRules, input_rules
 from .registry import Registry
 
 BOUND_TO_BUCKET = ("region", "version_id")
 """Tracked properties that describe the tracked bucket's object, not any other bucket's."""
+
+
+@dataclass
+class Failure:
+    """A document whose run failed, yielded in its place (after any response it produced
+    first) by `PreparedActivity.run_requests(..., keep_going=True)`: `index` is its position
+    among the input documents, `error` what it raised."""
+
+    index: int
+    document: Document
+    error: Exception
 
 
 def connection_rules(connection: Connection) -> InputRules:
@@ -108,39 +120,67 @@ class PreparedActivity:
         )
         if check_first:
             requests = list(requests)
+        yield from self.run_requests(requests)
+
+    def run_requests(
+        self, requests: Iterable[tuple[Document, dict[str, Any]]], *, keep_going: bool = False
+    ) -> Iterator[Any]:
+        """Run documents whose settings are already validated (`settings_for`), in order.
+        A failure ends the run, unless `keep_going`: then a document's failure is yielded as
+        a `Failure` in its place and the next documents run (a cancellation still ends it)."""
         if not self.activity.concurrent or self.concurrency <= 1:
-            for document, settings in requests:
-                yield from self._emitted(document, settings)
+            for index, (document, settings) in enumerate(requests):
+                if not keep_going:
+                    yield from self._emitted(document, settings)
+                    continue
+                try:
+                    yield from self._emitted(document, settings)
+                except Cancelled:
+                    raise
+                except Exception as exc:
+                    yield Failure(index, document, exc)
             return
-        yield from self._run_concurrently(requests)
+        yield from self._run_concurrently(requests, keep_going)
 
     def _run_concurrently(
-        self, requests: Iterable[tuple[Document, dict[str, Any]]]
-    ) -> Iterator[Document]:
+        self, requests: Iterable[tuple[Document, dict[str, Any]]], keep_going: bool = False
+    ) -> Iterator[Any]:
         """A window of documents in flight: at most `concurrency` of them, and no more
         content buffered than `BUFFER_BUDGET` (each document counts for its size up to one
         part, a stream for a whole part; one document always runs). Responses come out in
         input order."""
-        pending: deque[tuple[Future[list[Document]], int]] = deque()
+        pending: deque[tuple[Future[list[Document]], int, int, Document]] = deque()
         buffered = 0
+
+        def outcome(future: Future[list[Document]], index: int, document: Document) -> list:
+            if not keep_going:
+                return future.result()
+            try:
+                return future.result()
+            except Cancelled:
+                raise
+            except Exception as exc:
+                return [Failure(index, document, exc)]
+
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="s3c") as pool:
             try:
-                for document, settings in requests:
+                for index, (document, settings) in enumerate(requests):
                     weight = _buffer_weight(document)
                     while pending and (
                         len(pending) >= self.concurrency or buffered + weight > BUFFER_BUDGET
                     ):
-                        future, done_weight = pending.popleft()
+                        future, done_weight, done_index, done = pending.popleft()
                         buffered -= done_weight
-                        yield from future.result()
-                    pending.append((pool.submit(self._process, document, settings), weight))
+                        yield from outcome(future, done_index, done)
+                    future = pool.submit(self._process, document, settings)
+                    pending.append((future, weight, index, document))
                     buffered += weight
                 while pending:
-                    future, done_weight = pending.popleft()
+                    future, done_weight, done_index, done = pending.popleft()
                     buffered -= done_weight
-                    yield from future.result()
+                    yield from outcome(future, done_index, done)
             finally:
-                for future, _ in pending:
+                for future, *_ in pending:
                     future.cancel()
 
 
