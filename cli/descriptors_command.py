@@ -14,6 +14,8 @@ import click
 
 from s3_connector.connector.registry import SHIPPED_ORIGIN, Registry
 
+from .completion import descriptor_ids
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -37,7 +39,7 @@ def list_descriptors() -> None:
 
 
 @descriptors.command("show")
-@click.argument("descriptor_id", metavar="ID")
+@click.argument("descriptor_id", metavar="ID", shell_complete=descriptor_ids)
 def show(descriptor_id: str) -> None:
     """Print one descriptor (an activity id, or `connection`)."""
     registry = Registry.installed()

@@ -7,6 +7,8 @@ import click
 from s3_connector.connector.registry import Registry
 from s3_connector.sdk.policy import PARTITIONS, policy_document, render
 
+from .completion import activity_ids
+
 
 @click.command()
 @click.option(
@@ -14,6 +16,7 @@ from s3_connector.sdk.policy import PARTITIONS, policy_document, render
     "activities",
     multiple=True,
     metavar="ID",
+    shell_complete=activity_ids,
     help="An activity the policy lets run (repeatable); every activity when omitted.",
 )
 @click.option(
