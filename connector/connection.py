@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.configprovider import ConfiguredEndpointProvider
 from botocore.credentials import (
     AssumeRoleCredentialFetcher,
     DeferredRefreshableCredentials,
     RefreshableCredentials,
 )
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.retries.standard import DEFAULT_MAX_ATTEMPTS
 from botocore.session import Session as BotocoreSession
 from botocore.utils import parse_timestamp
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
@@ -25,12 +29,13 @@ from . import settings as settings_loader
 from .conditions import any_match, is_set, when
 from .data_plane import DataPlane
 from .data_plane import choose as choose_data_plane
-from .errors import ConnectorError, InvalidInput, translate
+from .errors import ConnectorError, InvalidInput, NoCredentials, translate
 from .fields import (
     AWS_REGION_RULE,
     BucketName,
     FullMatch,
     HttpUrl,
+    PemFile,
     RegionName,
     SecretFullMatch,
     SecretString,
@@ -173,8 +178,8 @@ class ConnectionSchema(SettingsSchema):
         metadata=describe(
             "Default region",
             "Region for requests that are not about one bucket, and the fallback when a "
-            "bucket's region cannot be detected. Defaults to AWS_REGION, AWS_DEFAULT_REGION "
-            "or us-east-1.",
+            "bucket's region cannot be detected. Unset: AWS_REGION, else the AWS config "
+            "chain (AWS_DEFAULT_REGION, the profile's region), else us-east-1.",
             group="endpoint",
         ),
     )
@@ -182,25 +187,37 @@ class ConnectionSchema(SettingsSchema):
         validate=HttpUrl(),
         metadata=describe(
             "Endpoint URL",
-            "Custom endpoint for S3-compatible servers (SeaweedFS, MinIO, Ceph...). Leave "
-            "empty for Amazon S3.",
+            "Custom endpoint for S3-compatible servers (SeaweedFS, MinIO, Ceph...). Unset: "
+            "the AWS config chain (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile's "
+            "endpoint_url, unless AWS_IGNORE_CONFIGURED_ENDPOINT_URLS), else Amazon S3.",
             group="endpoint",
         ),
     )
     addressing_style = fields.String(
-        load_default="auto",
         validate=validate.OneOf(("auto", "path", "virtual")),
         metadata=describe(
             "Addressing style",
-            "Bucket in the host name (virtual), in the path (path), or chosen by the SDK (auto).",
+            "Bucket in the host name (virtual), in the path (path), or chosen by the SDK "
+            "(auto). Unset: the profile's s3 addressing_style, else auto.",
             group="endpoint",
         ),
     )
     verify_tls = fields.Boolean(
-        load_default=True,
         metadata=describe(
             "Verify TLS certificates",
-            "Check the server's TLS certificate. Turn off only for test servers.",
+            "Check the server's TLS certificate (false turns the check off: only for test "
+            "servers). Unset or true: checked, against ca_bundle or the AWS config chain's "
+            "CA bundle (AWS_CA_BUNDLE, the profile's ca_bundle), else the system's.",
+            group="endpoint",
+        ),
+    )
+    ca_bundle = fields.String(
+        validate=PemFile(),
+        metadata=describe(
+            "CA bundle",
+            "Path to a PEM file of the CA certificates to trust, for a server whose "
+            "certificate a private CA signed. Unset: AWS_CA_BUNDLE or the profile's "
+            "ca_bundle, else the system's.",
             group="endpoint",
         ),
     )
@@ -219,11 +236,12 @@ class ConnectionSchema(SettingsSchema):
         ),
     )
     max_attempts = WholeNumber(
-        load_default=5,
         validate=validate.Range(min=1, max=20),
         metadata=describe(
             "Maximum attempts",
-            "Attempts per request, the first included, before a transient failure is reported.",
+            "Attempts per request, the first included, before a transient failure is "
+            "reported. Unset: AWS_MAX_ATTEMPTS or the profile's max_attempts, else botocore's "
+            "default for the retry mode (3; 5 in legacy).",
             group="network",
         ),
     )
@@ -239,11 +257,11 @@ class ConnectionSchema(SettingsSchema):
         ),
     )
     retry_mode = fields.String(
-        load_default="standard",
         validate=validate.OneOf(("standard", "adaptive")),
         metadata=describe(
             "Retry mode",
-            "botocore's retry mode: standard, or adaptive (adds client-side rate limiting).",
+            "botocore's retry mode: standard, or adaptive (adds client-side rate limiting). "
+            "Unset: AWS_RETRY_MODE or the profile's retry_mode, else standard.",
             group="network",
         ),
     )
@@ -286,10 +304,20 @@ class ConnectionSchema(SettingsSchema):
     @validates_schema
     def _check_region(self, data: dict[str, Any], **_: Any) -> None:
         """On Amazon S3 (no endpoint_url) the region must be one of AWS's; an S3-compatible
-        server may name its own (any host label)."""
+        server may name its own (any host label). Only the connection's own endpoint_url
+        counts: an endpoint from the AWS config chain does not (activities' region rule is
+        the same, see `harness.connection_rules`), so a mistyped region is caught before any
+        request."""
         region = data.get("region")
         if region and not data.get("endpoint_url") and not is_aws_region(region):
             raise ValidationError(AWS_REGION_RULE, "region")
+
+    @validates_schema
+    def _check_tls(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("ca_bundle") and data.get("verify_tls") is False:
+            raise ValidationError(
+                "cannot be used with verify_tls false (no certificate is checked)", "ca_bundle"
+            )
 
     @validates_schema
     def _check_data_plane(self, data: dict[str, Any], **_: Any) -> None:
@@ -301,39 +329,107 @@ class ConnectionSchema(SettingsSchema):
             )
 
 
+NO_CREDENTIALS = (
+    "no credentials found: give the connection access keys or a profile, or set "
+    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or a profile's keys, "
+    "credential_process, SSO or role"
+)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """What the connection's requests use: each value from the connection's settings when
+    they set it, else from botocore's config chain (environment, then the profile in the
+    shared config file), read back from botocore itself. Both data planes use these."""
+
+    region: str
+    """The default region: settings, AWS_REGION, botocore's `region`, else us-east-1."""
+    endpoint_url: str | None
+    """A custom endpoint (settings, or botocore's configured endpoint); None on Amazon S3."""
+    addressing_style: str
+    """auto, path or virtual: as the default client's `s3` config has it."""
+    max_attempts: int
+    """Attempts per request, the first included: the client's retry config."""
+    retry_mode: str
+    """standard, adaptive or legacy: the client's retry config."""
+    verify: bool | str
+    """False, True (the default trust store) or the path of a CA bundle."""
+
+    @property
+    def verify_tls(self) -> bool:
+        return self.verify is not False
+
+    @property
+    def ca_bundle(self) -> str | None:
+        return self.verify if isinstance(self.verify, str) else None
+
+
 class Connection:
-    """A validated S3 connection; hands out one thread-safe boto3 client per region."""
+    """A validated S3 connection; hands out one thread-safe boto3 client per region.
+
+    Region, endpoint, addressing style, retries and TLS verification go to boto3 only when
+    the settings set them; otherwise botocore's own config chain applies, as in boto3 (see
+    docs/aws-config.md), and `resolved` reads back what it chose, for the CRT data plane and
+    `test`."""
 
     def __init__(self, settings: Mapping[str, Any] | None = None):
         install_logging_redaction()  # an embedding host's logs are redacted too
         self.settings = settings_loader.load(ConnectionSchema, settings or {})
         self._lock = threading.Lock()
-        self._clients: dict[tuple[str, bool], Any] = {}
+        self._clients: dict[tuple[str, bool, str | None], Any] = {}
         self._session: boto3.Session | None = None
         self._data_plane: DataPlane | None = None
+        self._default_region: str | None = None
+        self._resolved: Resolved | None = None
         self.regions = RegionResolver(self)
 
     @classmethod
     def from_environment(cls) -> Connection:
-        """The default chain with the standard AWS environment variables (AWS_ENDPOINT_URL_S3
-        or AWS_ENDPOINT_URL, AWS_REGION or AWS_DEFAULT_REGION, credentials and profile)."""
-        settings: dict[str, Any] = {"auth": "default_chain"}
-        endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
-        if endpoint:
-            settings["endpoint_url"] = endpoint
-        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-        if region:
-            settings["region"] = region
-        return cls(settings)
+        """The default chain: credentials, profile, region, endpoint, retries and CA bundle
+        all come from the AWS environment variables and shared files, as in boto3."""
+        return cls({"auth": "default_chain"})
 
     @property
     def default_region(self) -> str:
-        return (
-            self.settings.get("region")
-            or os.environ.get("AWS_REGION")
-            or os.environ.get("AWS_DEFAULT_REGION")
-            or "us-east-1"
-        )
+        """The connection's region, else AWS_REGION, else botocore's (AWS_DEFAULT_REGION,
+        the profile's region), else us-east-1."""
+        region = self._default_region
+        if region is None:
+            region = self.settings.get("region") or os.environ.get("AWS_REGION")
+            if not region:
+                region = self.session()._session.get_config_variable("region") or "us-east-1"
+            self._default_region = region
+        return region
+
+    @property
+    def resolved(self) -> Resolved:
+        """The values the requests use (see `Resolved`), read once from the default
+        region's client and the session's config chain."""
+        resolved = self._resolved
+        if resolved is None:
+            s = self.settings
+            config_session = self.session()._session
+            config = self.client().meta.config
+            retries = config.retries or {}
+            mode = retries.get("mode") or "standard"
+            if s.get("verify_tls") is False:
+                verify: bool | str = False
+            else:
+                verify = (
+                    s.get("ca_bundle")
+                    or config_session.get_config_variable("ca_bundle")
+                    or os.environ.get("REQUESTS_CA_BUNDLE")  # as botocore's Endpoint does
+                    or True
+                )
+            resolved = self._resolved = Resolved(
+                region=self.default_region,
+                endpoint_url=s.get("endpoint_url") or configured_endpoint(config_session),
+                addressing_style=(config.s3 or {}).get("addressing_style") or "auto",
+                max_attempts=retries.get("total_max_attempts") or default_attempts(mode),
+                retry_mode=mode,
+                verify=verify,
+            )
+        return resolved
 
     @property
     def checksum_algorithm(self) -> str:
@@ -341,7 +437,16 @@ class Connection:
 
     @property
     def endpoint_url(self) -> str | None:
-        return self.settings.get("endpoint_url") or None
+        """The custom endpoint: the setting, or the AWS config chain's; None on Amazon S3."""
+        return self.settings.get("endpoint_url") or self.resolved.endpoint_url
+
+    @property
+    def addressing_style(self) -> str:
+        return self.resolved.addressing_style
+
+    @property
+    def max_attempts(self) -> int:
+        return self.resolved.max_attempts
 
     def __repr__(self) -> str:
         shown = {
@@ -377,6 +482,17 @@ class Connection:
                 _register_credentials(self._session)
             return self._session
 
+    def credentials(self) -> Any:
+        """The session's credentials (botocore's; `method` names their source), or raise
+        NoCredentials when neither the settings nor the AWS chain hold any."""
+        try:
+            found = self.session().get_credentials()
+        except (BotoCoreError, ValueError) as exc:
+            raise translate(exc, operation="credentials", target="lookup") from None
+        if found is None:
+            raise NoCredentials(NO_CREDENTIALS, field=None)
+        return found
+
     def _build_session(self) -> boto3.Session:
         s = self.settings
         auth = s["auth"]
@@ -403,7 +519,7 @@ class Connection:
             extra["ExternalId"] = s["external_id"]
         source = base.get_credentials()
         if source is None:
-            raise InvalidInput("no credentials found to assume the role with", field="auth")
+            raise NoCredentials(f"{NO_CREDENTIALS} (to assume the role with)")
         fetcher = AssumeRoleCredentialFetcher(
             client_creator=base._session.create_client,
             source_credentials=source,
@@ -417,20 +533,38 @@ class Connection:
         return boto3.Session(botocore_session=botocore_session)
 
     def client_config(self, region: str, addressing_style: str | None = None) -> Config:
-        """botocore's checksums are off: uploads send the connector's own, and downloads
-        verify them as they stream (`uploads`, `downloads`)."""
+        """Only what the settings set (and `addressing_style`, an override) goes in: botocore
+        takes the rest from its config chain. botocore's checksums are off: uploads send the
+        connector's own, and downloads verify them as they stream (`uploads`,
+        `downloads`)."""
         s = self.settings
+        chosen: dict[str, Any] = {}
+        style = addressing_style or s.get("addressing_style")
+        if style:
+            chosen["s3"] = {"addressing_style": style}
+        retries = {}
+        if s.get("max_attempts") is not None:
+            retries["total_max_attempts"] = s["max_attempts"]
+        if s.get("retry_mode"):
+            retries["mode"] = s["retry_mode"]
+        if retries:
+            chosen["retries"] = retries
         return Config(
             region_name=region,
             signature_version="s3v4",
-            s3={"addressing_style": addressing_style or s["addressing_style"]},
             connect_timeout=s["connect_timeout"],
             read_timeout=s["read_timeout"],
-            retries={"total_max_attempts": s["max_attempts"], "mode": s["retry_mode"]},
             max_pool_connections=POOL_SIZE,
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
+            **chosen,
         )
+
+    def _verify(self) -> bool | str | None:
+        """boto3's `verify`: False, a CA bundle path, or None for botocore's chain."""
+        if self.settings.get("verify_tls") is False:
+            return False
+        return self.settings.get("ca_bundle") or None
 
     def client(
         self,
@@ -457,8 +591,8 @@ class Connection:
                 client = session.client(
                     "s3",
                     region_name=region,
-                    endpoint_url=self.endpoint_url,
-                    verify=self.settings["verify_tls"],
+                    endpoint_url=self.settings.get("endpoint_url") or None,
+                    verify=self._verify(),
                     config=self.client_config(region, addressing_style),
                 )
                 client.meta.events.register("after-call.s3", self.regions.learn_redirect)
@@ -473,16 +607,36 @@ class Connection:
                 self._clients[key] = client
         return client
 
+    def describe_chain(self) -> dict[str, Any]:
+        """Where the connection goes and as whom, never a secret: the resolved region,
+        endpoint (Amazon S3's when no custom one), addressing style, credential source
+        (botocore's method: env, shared-credentials-file, custom-process, assume-role...; None
+        when there are none) and profile."""
+        session = self.session()
+        found = session.get_credentials()
+        resolved = self.resolved
+        return {
+            "region": resolved.region,
+            "endpoint": resolved.endpoint_url or self.client().meta.endpoint_url,
+            "addressing_style": resolved.addressing_style,
+            "credentials": getattr(found, "method", None) if found is not None else None,
+            "profile": session.profile_name,
+        }
+
     def test(self, bucket: str | None = None) -> dict[str, Any]:
-        """Check that the credentials work and S3 answers; never raises for S3 failures."""
+        """Check that the credentials work and S3 answers; never raises for S3 failures.
+        The result names the resolved region, endpoint, addressing style, credential source
+        and profile (`describe_chain`)."""
         if bucket is not None:
             settings_loader.load(BucketOnly, {"bucket": bucket})
         operation, permission = (
             ("HeadBucket", "s3:ListBucket") if bucket else ("ListBuckets", "s3:ListAllMyBuckets")
         )
         started = time.monotonic()
-        result: dict[str, Any] = {"ok": True, "call": operation, "endpoint": self.endpoint_url}
+        result: dict[str, Any] = {"ok": True, "call": operation}
         try:
+            self.credentials()
+            result.update(self.describe_chain())
             if bucket:
                 _, region = self.regions.call(
                     bucket,
@@ -494,16 +648,15 @@ class Connection:
                 result.update(bucket=bucket, region=region)
             else:
                 response = self.client().list_buckets()
-                result.update(region=self.default_region, buckets=len(response.get("Buckets", [])))
-        except (ClientError, BotoCoreError, ConnectorError) as exc:
+                result.update(buckets=len(response.get("Buckets", [])))
+        except (ClientError, BotoCoreError, ConnectorError, ValueError) as exc:
             error = translate(exc, operation=operation, target=bucket or "")
-            result.update(
-                ok=False,
-                region=self.default_region,
-                error=error.kind,
-                message=str(error),
-                permission=permission,
-            )
+            result.update(ok=False, error=error.kind, message=str(error))
+            with contextlib.suppress(Exception):  # as much of it as resolves
+                for name, value in self.describe_chain().items():
+                    result.setdefault(name, value)
+            if not isinstance(error, NoCredentials | InvalidInput):
+                result["permission"] = permission
         result["elapsed_ms"] = round((time.monotonic() - started) * 1000, 1)
         return result
 
@@ -523,6 +676,31 @@ def _parse_timestamp(value: str | int | float) -> datetime:
         except ValueError:
             pass
     return parse_timestamp(value)
+
+
+LEGACY_MAX_ATTEMPTS = 5
+"""Attempts of botocore's legacy retry mode when none are configured (its _retry.json)."""
+
+
+def default_attempts(mode: str) -> int:
+    """botocore's attempts per request when no max_attempts is configured, by retry mode."""
+    return LEGACY_MAX_ATTEMPTS if mode == "legacy" else DEFAULT_MAX_ATTEMPTS
+
+
+def configured_endpoint(session: BotocoreSession) -> str | None:
+    """The endpoint botocore's config chain gives an S3 client made without endpoint_url:
+    AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile's `services` s3 endpoint_url, then its
+    endpoint_url; none under AWS_IGNORE_CONFIGURED_ENDPOINT_URLS or the profile's
+    ignore_configured_endpoint_urls. What `Session.create_client` and `ClientArgsCreator`
+    do, with botocore's own provider."""
+    if session.get_config_variable("ignore_configured_endpoint_urls"):
+        return None
+    provider = ConfiguredEndpointProvider(
+        full_config=session.full_config,
+        scoped_config=session.get_scoped_config(),
+        client_name="s3",
+    )
+    return provider.provide() or None
 
 
 def _botocore_session() -> BotocoreSession:

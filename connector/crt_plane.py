@@ -29,7 +29,6 @@ from .errors import (
     Conflict,
     ConnectorError,
     InvalidInput,
-    NoCredentials,
 )
 from .listing_pages import parse_list_objects_v2
 from .regions import WrongRegion
@@ -245,6 +244,7 @@ class CrtPlane:
         if transport is not None:
             return transport
         credentials = self._frozen_credentials()
+        resolved = self._connection.resolved  # the settings, else botocore's config chain
         with self._lock:
             transport = self._transports.get(region)
             if transport is None:
@@ -252,11 +252,12 @@ class CrtPlane:
                 transport = CrtTransport(
                     credentials,
                     region,
-                    self._connection.endpoint_url,
-                    settings["addressing_style"],
-                    settings["verify_tls"],
-                    settings.get("ca_bundle"),
-                    settings["max_attempts"],
+                    resolved.endpoint_url,
+                    resolved.addressing_style,
+                    resolved.verify_tls,
+                    resolved.ca_bundle,
+                    resolved.max_attempts,
+                    retry_mode=resolved.retry_mode,
                     connect_timeout=settings["connect_timeout"],
                 )
                 self._transports[region] = transport
@@ -266,10 +267,7 @@ class CrtPlane:
         """The connection's credentials (boto3's chain, profiles, processes, assume-role),
         refreshed by botocore as CRT signs each request."""
         if self._credentials is None:
-            found = self._connection.session().get_credentials()
-            if found is None:
-                raise NoCredentials("no credentials found (connection auth, or the AWS chain)")
-            self._credentials = found
+            self._credentials = self._connection.credentials()
         credentials = self._credentials
         return credentials.get_frozen_credentials
 

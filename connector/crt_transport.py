@@ -102,6 +102,13 @@ CHECKSUM_ALGORITHMS = {
     "SHA1": S3ChecksumAlgorithm.SHA1,
     "SHA256": S3ChecksumAlgorithm.SHA256,
 }
+_RETRY_MODES = {
+    "standard": S3RetryMode.STANDARD,
+    "adaptive": S3RetryMode.ADAPTIVE,
+    "legacy": S3RetryMode.EXPONENTIAL_BACKOFF,
+}
+"""botocore's retry modes in CRT: standard (a retry token bucket), adaptive (client-side rate
+limiting too), legacy (exponential backoff, no token bucket)."""
 _POLL_SECONDS = 0.2
 _SUFFIX_RANGE = re.compile(r"^\s*bytes\s*=\s*-(\d+)\s*$")
 _DNS_LABELS = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
@@ -299,6 +306,7 @@ class CrtTransport:
         part_size: int = PART_SIZE,
         memory_limit: int = MEMORY_LIMIT,
         *,
+        retry_mode: str = "standard",
         max_connections: int = MAX_CONNECTIONS,
         throughput_target_gbps: float = THROUGHPUT_TARGET_GBPS,
         connect_timeout: float | None = None,
@@ -336,7 +344,7 @@ class CrtTransport:
         retry = (
             S3RetryConfig(retry_mode=S3RetryMode.NONE)
             if max_attempts <= 1
-            else S3RetryConfig(max_retries=max_attempts - 1)
+            else S3RetryConfig(max_retries=max_attempts - 1, retry_mode=_RETRY_MODES[retry_mode])
         )
         self._client = S3Client(
             bootstrap=ClientBootstrap.get_or_create_static_default(),

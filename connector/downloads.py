@@ -295,7 +295,7 @@ def open_verified(
         response,
         refetch=refetch or refetch_with_boto3,
         expected=expected,
-        attempts=connection.settings["max_attempts"],
+        attempts=connection.max_attempts,
         target=target,
     )
 

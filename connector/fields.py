@@ -10,6 +10,7 @@ import base64
 import binascii
 import functools
 import hashlib
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -108,6 +109,35 @@ class HttpUrl(validate.Validator):
         if "@" in parts.netloc:
             raise ValidationError(f"{HTTP_URL_RULE}, without credentials in it")
         return value
+
+
+PEM_FILE_RULE = "must be the path of a readable PEM file of CA certificates"
+_PEM_CERTIFICATE = b"-----BEGIN CERTIFICATE-----"
+
+
+class PemFile(validate.Validator):
+    """The path of an existing, readable regular file holding at least one PEM certificate
+    (a CA bundle, as botocore's `verify` and awscrt's trust store take it)."""
+
+    def __call__(self, value: Any) -> Any:
+        if not isinstance(value, str) or not value.strip() or "\x00" in value:
+            raise ValidationError(PEM_FILE_RULE)
+        if os.path.exists(value) and not os.path.isfile(value):
+            raise ValidationError(f"{PEM_FILE_RULE} ({value} is not a regular file)")
+        try:
+            with open(value, "rb") as file:
+                head = file.read(PEM_SCAN_BYTES)
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise ValidationError(f"{PEM_FILE_RULE} ({value}: {reason.lower()})") from None
+        if _PEM_CERTIFICATE not in head:
+            raise ValidationError(f"{PEM_FILE_RULE} ({value} holds no BEGIN CERTIFICATE block)")
+        return value
+
+
+PEM_SCAN_BYTES = 4 * 1024 * 1024
+"""How much of a CA bundle is searched for its first certificate (system bundles are
+about 200 KB)."""
 
 
 # --- rules that depend on the connection ---------------------------------------------------

@@ -63,8 +63,13 @@ def test_invalid_settings_name_the_field_and_rule(settings, field, rule):
 def test_defaults_and_not_tied_to_a_bucket():
     connection = Connection({})
     assert connection.settings["auth"] == "default_chain"
-    assert connection.settings["retry_mode"] == "standard"
-    assert connection.default_region == "us-east-1"
+    # unset unless given: botocore's config chain decides (see test_aws_config_chain)
+    for name in ("retry_mode", "max_attempts", "addressing_style", "verify_tls", "ca_bundle"):
+        assert name not in connection.settings
+    assert connection.default_region == "us-east-1"  # AWS_DEFAULT_REGION of the test setup
+    assert connection.resolved.retry_mode == "standard"
+    assert connection.resolved.max_attempts == 3  # botocore's standard mode
+    assert connection.resolved.addressing_style == "auto"
     assert "bucket" not in connection.settings
 
 
@@ -99,7 +104,7 @@ def test_one_client_per_region_reused_across_threads(moto):
     assert connection.client("us-west-2") is not seen[0]
     assert seen[0].meta.region_name == "eu-west-1"
     assert seen[0].meta.config.max_pool_connections >= 64
-    assert seen[0].meta.config.retries == {"total_max_attempts": 5, "mode": "standard"}
+    assert seen[0].meta.config.retries == {"mode": "standard"}  # botocore's default: 3
 
 
 def test_client_configuration_follows_settings(moto):
@@ -164,7 +169,9 @@ def test_from_environment_takes_endpoint_and_region(monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:8333")
     monkeypatch.setenv("AWS_REGION", "eu-central-1")
     connection = Connection.from_environment()
+    assert "endpoint_url" not in connection.settings  # botocore resolves it
     assert connection.endpoint_url == "http://127.0.0.1:8333"
+    assert connection.client().meta.endpoint_url == "http://127.0.0.1:8333"
     assert connection.default_region == "eu-central-1"
 
 
@@ -193,7 +200,7 @@ def test_one_client_per_region_and_addressing_style(moto_connection):
     assert virtual is moto_connection.client("eu-west-1", addressing_style="virtual")
     assert virtual is not moto_connection.client("eu-west-1")
     assert virtual.meta.config.s3["addressing_style"] == "virtual"
-    assert moto_connection.client("eu-west-1").meta.config.s3["addressing_style"] == "auto"
+    assert not (moto_connection.client("eu-west-1").meta.config.s3 or {}).get("addressing_style")
 
 
 def test_a_profile_that_does_not_exist_is_invalid_input_naming_it(moto):
