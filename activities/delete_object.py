@@ -9,6 +9,7 @@ from marshmallow import RAISE, fields, validate
 
 from s3_connector.connector.documents import Document
 from s3_connector.connector.errors import InvalidInput, NotFound
+from s3_connector.connector.fields import describe
 
 from .common import (
     READ_PERMISSIONS,
@@ -24,10 +25,22 @@ FOUND_BY_STATUS: dict[int, bool | None] = {200: True, 400: True, 403: None, 404:
 asked without its key, 405 a version id that names a delete marker, 403 cannot tell."""
 
 
+NOT_DRY_RUN = {"field": "dry_run", "equals": False}
+
+
 class DeleteObjectSettings(ObjectSettings):
     version_id = version_id_field(
         "Version to delete for good, in a versioned bucket. When empty, a versioned bucket "
         "keeps the versions and adds a delete marker."
+    )
+    dry_run = fields.Boolean(
+        load_default=False,
+        metadata=describe(
+            "Dry run",
+            "Say whether the object (or version) would be deleted, and delete nothing: only "
+            "HeadObject is sent (and HeadBucket for a missing key).",
+            group="options",
+        ),
     )
 
 
@@ -53,7 +66,14 @@ class DeleteObjectResponse(LocationResponse):
         },
     )
     deleted = fields.Boolean(required=True)
-    status = fields.String(required=True, validate=validate.OneOf(["deleted", "not_found"]))
+    dry_run = fields.Boolean(
+        required=True, metadata={"description": "Nothing was deleted: a dry run"}
+    )
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(["deleted", "not_found", "would_delete"]),
+        metadata={"description": "would_delete: a dry run found what a delete would remove"},
+    )
 
     class Meta:
         unknown = RAISE
@@ -68,13 +88,23 @@ class DeleteObject(BucketCheckingActivity):
         "whether the object existed (hence s3:GetObject); for a missing key no DeleteObject is "
         "sent, since in a versioned bucket it would add a needless delete marker. Without "
         "s3:ListBucket, S3 answers 403 rather than 404 for a missing key: found is then null "
-        "and the delete is sent anyway. A missing bucket is an error (not_found)."
+        "and the delete is sent anyway. A missing bucket is an error (not_found). With "
+        "dry_run, nothing is deleted: the response says what would be (status would_delete "
+        "or not_found)."
     )
     Settings = DeleteObjectSettings
     Response = DeleteObjectResponse
     permissions = (
-        {"action": "s3:DeleteObject", "resource": "object"},
-        {"action": "s3:DeleteObjectVersion", "resource": "object", "when": "version_id"},
+        {
+            "action": "s3:DeleteObject",
+            "resource": "object",
+            "when": NOT_DRY_RUN,
+        },
+        {
+            "action": "s3:DeleteObjectVersion",
+            "resource": "object",
+            "when": {"allMatch": [{"field": "version_id", "isSet": True}, NOT_DRY_RUN]},
+        },
         *READ_PERMISSIONS,
         {"action": "s3:ListBucket", "resource": "bucket"},
     )
@@ -82,10 +112,11 @@ class DeleteObject(BucketCheckingActivity):
     def run(self, document: Document, settings: dict[str, Any]) -> Iterator[Document]:
         bucket, key = settings["bucket"], settings["key"]
         version_id = settings.get("version_id")
+        dry_run = settings.get("dry_run", False)
         target = f"s3://{bucket}/{key}"
         answer = probe_settings(self.connection, settings)
         found = FOUND_BY_STATUS[answer.status]
-        if found is False and not version_id:
+        if found is False and (not version_id or dry_run):
             if self.buckets.missing(bucket, answer.region):
                 raise NotFound(
                     f"DeleteObject {target} failed: the bucket does not exist (HeadObject and "
@@ -93,7 +124,24 @@ class DeleteObject(BucketCheckingActivity):
                     field="bucket",
                     request_id=answer.request_id,
                 )
-            yield self._response(bucket, key, answer.region, None, False, False, False)
+            yield self._response(
+                bucket, key, answer.region, version_id, False, False, False, dry_run
+            )
+            return
+        if dry_run:
+            # What the delete would remove: the version asked for, else the current one (in a
+            # versioned bucket, S3 would add a delete marker instead; no request tells which
+            # without s3:GetBucketVersioning, so delete_marker stays false).
+            yield self._response(
+                bucket,
+                key,
+                answer.region,
+                version_id or answer.version_id,
+                answer.delete_marker,
+                found,
+                False,
+                True,
+            )
             return
         request: dict[str, Any] = {"Bucket": bucket, "Key": key}
         if version_id:
@@ -134,7 +182,12 @@ class DeleteObject(BucketCheckingActivity):
         delete_marker: bool,
         found: bool | None,
         deleted: bool,
+        dry_run: bool = False,
     ) -> Document:
+        if dry_run:
+            status = "would_delete" if found is not False else "not_found"
+        else:
+            status = "deleted" if deleted else "not_found"
         return Document(
             object_properties(
                 bucket,
@@ -144,6 +197,7 @@ class DeleteObject(BucketCheckingActivity):
                 delete_marker=delete_marker,
                 found=found,
                 deleted=deleted,
-                status="deleted" if deleted else "not_found",
+                dry_run=dry_run,
+                status=status,
             )
         )

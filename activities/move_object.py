@@ -8,7 +8,7 @@ from typing import Any
 
 from marshmallow import fields, validate
 
-from s3_connector.connector.activity import ResponseSchema
+from s3_connector.connector.activity import ResponseSchema, Shape
 from s3_connector.connector.documents import READ_CHUNK, Document
 from s3_connector.connector.errors import (
     ConnectorError,
@@ -16,24 +16,42 @@ from s3_connector.connector.errors import (
     InvalidInput,
     PreconditionFailed,
 )
+from s3_connector.connector.fields import describe
 from s3_connector.connector.integrity import plain_etag
 
-from .common import CHECKSUM_ALGORITHMS
+from .common import CHECKSUM_ALGORITHMS, object_properties
 from .copying import (
+    COPY_CONFIG,
     COPY_PERMISSIONS,
     Copied,
     CopyingActivity,
+    CopyObjectSettings,
     CopyResponse,
     Destination,
     Source,
     copy_object,
     copy_properties,
     destination,
+    destination_args,
     read_source,
 )
-from .probing import head_object
+from .delete_object import FOUND_BY_STATUS, NOT_DRY_RUN
+from .probing import head_object, probe_object
 
 VERIFY_METHODS = ("checksum", "etag", "sha256")
+
+
+class MoveObjectSettings(CopyObjectSettings):
+    dry_run = fields.Boolean(
+        load_default=False,
+        metadata=describe(
+            "Dry run",
+            "Say what the move would do, and copy and delete nothing: only HeadObject is sent, "
+            "to the source and to the destination. A move the destination would refuse "
+            "(overwrite false and the key exists) fails as the move would.",
+            group="options",
+        ),
+    )
 
 
 class MoveCopyStepResponse(ResponseSchema):
@@ -78,6 +96,57 @@ class MoveObjectResponse(CopyResponse):
     steps = fields.Nested(
         MoveStepsResponse, required=True, metadata={"description": "What each step did"}
     )
+    dry_run = fields.Boolean(
+        required=True, metadata={"description": "Nothing was moved: a dry run"}
+    )
+    destination_exists = fields.Boolean(
+        allow_none=True,
+        metadata={
+            "description": "Dry run: whether the destination key exists (the move would "
+            "replace it); null when S3 answered 403, so it cannot tell"
+        },
+    )
+    multipart = fields.Boolean(
+        metadata={"description": "Dry run: whether the copy would be made in parts"}
+    )
+
+    shapes = (
+        Shape(
+            "the move",
+            required=(
+                "bucket",
+                "key",
+                "folder",
+                "file_name",
+                "region",
+                "version_id",
+                "etag",
+                "size",
+                "content_type",
+                "source",
+                "steps",
+                "dry_run",
+            ),
+            absent=("destination_exists",),
+        ),
+        Shape(
+            "a dry run (dry_run)",
+            required=(
+                "bucket",
+                "key",
+                "folder",
+                "file_name",
+                "region",
+                "size",
+                "content_type",
+                "source",
+                "dry_run",
+                "destination_exists",
+                "multipart",
+            ),
+            absent=("steps",),
+        ),
+    )
 
 
 class MoveObject(CopyingActivity):
@@ -87,13 +156,19 @@ class MoveObject(CopyingActivity):
         "Moves an object (target): copies it inside S3 as Copy Object does, checks that the "
         "copy matches the source (size, then checksum, ETag or the SHA-256 of both), then "
         "deletes the source. When the copy or the check fails, the source is kept. A move "
-        "onto itself (same bucket and key) is refused."
+        "onto itself (same bucket and key) is refused. With dry_run, nothing is copied or "
+        "deleted: the response says what the move would do."
     )
+    Settings = MoveObjectSettings
     Response = MoveObjectResponse
     permissions = (
         *COPY_PERMISSIONS,
-        {"action": "s3:DeleteObject", "resource": "object"},
-        {"action": "s3:DeleteObjectVersion", "resource": "object", "when": "version_id"},
+        {"action": "s3:DeleteObject", "resource": "object", "when": NOT_DRY_RUN},
+        {
+            "action": "s3:DeleteObjectVersion",
+            "resource": "object",
+            "when": {"allMatch": [{"field": "version_id", "isSet": True}, NOT_DRY_RUN]},
+        },
     )
 
     def run(self, document: Document, settings: dict[str, Any]) -> Iterator[Document]:
@@ -104,6 +179,9 @@ class MoveObject(CopyingActivity):
                 "a move onto itself would delete the object",
                 field="destination_key",
             )
+        if settings.get("dry_run"):
+            yield Document(self._plan(settings, target))
+            return
         kept = f"the source s3://{settings['bucket']}/{settings['key']} was kept"
         try:
             source = read_source(self.connection, settings)
@@ -128,7 +206,34 @@ class MoveObject(CopyingActivity):
             "verify": verified,
             "delete": deleted,
         }
-        yield Document({**copy_properties(source, target, copied), "steps": steps})
+        yield Document(
+            {**copy_properties(source, target, copied), "steps": steps, "dry_run": False}
+        )
+
+    def _plan(self, settings: dict[str, Any], target: Destination) -> dict[str, Any]:
+        """What the move would do (dry_run): HeadObject of the source (which must be readable,
+        as for the move) and of the destination; nothing is copied or deleted."""
+        source = read_source(self.connection, settings)
+        answer = probe_object(self.connection, target.bucket, target.key, region=target.region)
+        exists = FOUND_BY_STATUS.get(answer.status)
+        if exists and not settings.get("overwrite", True):
+            raise PreconditionFailed(
+                f"dry run: the destination {target.target} exists and overwrite is false, so "
+                "the move would be refused; nothing was moved",
+                field="destination_key",
+                request_id=answer.request_id,
+            )
+        return object_properties(
+            target.bucket,
+            target.key,
+            answer.region,
+            size=source.size,
+            content_type=destination_args(source, settings)["ContentType"],
+            source=source.properties(),
+            dry_run=True,
+            destination_exists=exists,
+            multipart=source.size >= COPY_CONFIG.multipart_threshold,
+        )
 
 
 def _step_failed(step: str, kept: str, exc: ConnectorError) -> ConnectorError:

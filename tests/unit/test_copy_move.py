@@ -424,6 +424,7 @@ def test_descriptors_declare_the_contract(harness):
             "overwrite",
             "source_sse_c_key",
             "sse_c_key",
+            *(["dry_run"] if activity == "move_object" else []),
         ]
         assert fields["overwrite"]["default"] is True
         assert fields["sse_c_key"]["secret"] and fields["source_sse_c_key"]["secret"]

@@ -53,6 +53,7 @@ def test_delete_an_existing_object(harness, moto_connection, s3, moto_bucket):
         "delete_marker": False,
         "found": True,
         "deleted": True,
+        "dry_run": False,
         "status": "deleted",
     }
     assert deletes == ["DeleteObject"]
