@@ -344,3 +344,45 @@ def test_real_bash_completes_through_the_sourced_script(s3c_exe):
         "[s3c run put_object -p sto] storage_class=",
         "[s3c run put_object -p storage_class=DEEP] DEEP_ARCHIVE",
     ]
+
+
+def run_shell(s3c_exe, argv: list[str], session: str) -> list[str]:
+    env = {**os.environ, "PATH": f"{s3c_exe.parent}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run([*argv, session], capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+@pytest.mark.skipif(shutil.which("fish") is None, reason="needs fish")
+def test_real_fish_completes_through_the_sourced_script(s3c_exe):
+    session = """
+        s3c completion fish | source
+        complete -C "s3c run get_o"
+        complete -C "s3c run put_object -p sto"
+        complete -C "s3c run put_object -p storage_class=DEEP"
+    """
+    assert run_shell(s3c_exe, ["fish", "--no-config", "-c"], session) == [
+        "get_object\tGet Object",
+        "storage_class=\tStorage class",
+        "storage_class=DEEP_ARCHIVE",
+    ]
+
+
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="needs zsh")
+def test_zsh_script_hands_fields_to_compadd_without_a_space(s3c_exe):
+    """zsh's completion system stubbed: what the script hands to `_describe` and `compadd`."""
+    session = """
+        compdef() { : }
+        _describe() { echo "describe ${(P)3}" }
+        compadd() { local arr=${@[-1]}; echo "compadd ${@[1,-2]} => ${(P)arr}" }
+        eval "$(s3c completion zsh)"
+        ask() { words=(${(z)1}); CURRENT=${#words}; _s3c_completion }
+        ask "s3c run get_o"
+        ask "s3c run put_object -p sto"
+        ask "s3c run put_object -p storage_class=DEEP"
+    """
+    assert run_shell(s3c_exe, ["zsh", "-f", "-c"], session) == [
+        "describe get_object:Get Object",
+        "compadd -U -S  -V unsorted -a => storage_class=",
+        "compadd -U -V unsorted -a => storage_class=DEEP_ARCHIVE",
+    ]
