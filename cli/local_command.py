@@ -10,11 +10,8 @@ import threading
 from pathlib import Path
 
 import click
-from botocore.exceptions import BotoCoreError, ClientError
 
-from s3_connector.connector import settings as settings_loader
-from s3_connector.connector.connection import BucketOnly
-from s3_connector.connector.errors import ConnectorError, InvalidInput, translate
+from s3_connector.connector.errors import ConnectorError, InvalidInput
 
 _ALREADY_THERE = ("BucketAlreadyOwnedByYou", "BucketAlreadyExists")
 
@@ -45,6 +42,8 @@ def local(
     data_dir: str | None, port: int | None, buckets: tuple[str, ...], conn_file: str | None
 ) -> None:
     """Start SeaweedFS on 127.0.0.1; print its endpoint and a ready connection JSON."""
+    from s3_connector.connector import settings as settings_loader
+    from s3_connector.connector.connection import BucketOnly
     from s3_connector.sdk.local_server import LocalS3Server, LocalServerError
 
     if conn_file is not None:
@@ -80,6 +79,10 @@ def local(
 
 
 def _create_buckets(client, buckets: tuple[str, ...]) -> None:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from s3_connector.connector.errors import translate
+
     for bucket in buckets:
         try:
             client.create_bucket(Bucket=bucket)

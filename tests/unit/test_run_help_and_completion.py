@@ -250,6 +250,7 @@ def bash_answer(exe, line: str, **extra: str) -> tuple[list[str], list[str]]:
         ("s3c descriptors show conn", ["connection"]),
         ("s3c descriptors show list_b", ["list_buckets"]),
         ("s3c policy --activity pu", ["purge", "put_object"]),
+        ("s3c local --wr", ["--write-conn"]),
     ],
 )
 def test_bash_completes_commands_ids_fields_and_values(s3c_exe, line, expected):
@@ -274,7 +275,8 @@ def test_completing_a_command_or_an_activity_imports_no_heavy_dependency(s3c_exe
         + "except SystemExit:\n    pass\n"
         + "print(json.dumps(sorted(sys.modules)))\n"
     )
-    for line in ("s3c ", "s3c run put_object -p storage_class=", "s3c descriptors show g"):
+    lines = ("s3c ", "s3c run put_object -p storage_class=", "s3c descriptors show g")
+    for line in (*lines, "s3c local --wr"):
         env = {**os.environ, "COMP_LINE": line, "COMP_POINT": str(len(line))}
         result = subprocess.run(
             [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60
