@@ -388,3 +388,17 @@ def test_zsh_script_hands_fields_to_compadd_without_a_space(s3c_exe):
         "compadd -U -S  -V unsorted -a => storage_class=",
         "compadd -U -V unsorted -a => storage_class=DEEP_ARCHIVE",
     ]
+
+
+def test_the_doc_shows_what_the_commands_print(tmp_path):
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[2] / "docs" / "cli-help-and-completion.md").read_text()
+    blocks = re.findall(r"```text\n(.*?)```", doc, re.S)
+    help_text = " ".join(invoke("run", "put_object", "--help").output.split())
+    shown = [" ".join(line.split()) for line in blocks[0].splitlines() if "..." not in line]
+    assert len(shown) > 15
+    assert [line for line in shown if line not in help_text] == []
+    assert blocks[1].splitlines()[1] == invoke("run", "putobject", "--help").output.strip()
+    refused = invoke("local", "--write-conn", "/no/such/dir/conn.json")
+    assert blocks[-1].splitlines()[1].strip() == refused.output.strip()
