@@ -42,6 +42,8 @@ WIRE = textwrap.dedent(
                 "connection_file": completion.paths,
                 "config_file": completion.paths,
                 "input_path": completion.paths,
+                "input_paths": completion.paths,
+                "documents_path": completion.paths,
                 "output_path": completion.paths,
             }
             old = run_command.run
