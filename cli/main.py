@@ -162,7 +162,9 @@ def connection() -> None:
 @connection_option
 @click.option("--bucket", help="Check this bucket (HeadBucket) instead of listing buckets.")
 def connection_test(connection_file: str | None, bucket: str | None) -> None:
-    """Check the credentials and that S3 answers; print the result as JSON."""
+    """Check the credentials and that S3 answers; print the result as JSON, with the region,
+    endpoint, addressing style, credential source and profile in use (from the connection,
+    else the AWS config chain), never a secret."""
     import json
 
     from s3_connector.connector.errors import ERROR_KINDS, ConnectorError

@@ -330,9 +330,9 @@ class ConnectionSchema(SettingsSchema):
 
 
 NO_CREDENTIALS = (
-    "no credentials found: give the connection access keys or a profile, or set "
-    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or a profile's keys, "
-    "credential_process, SSO or role"
+    "no credentials found: none in the connection's settings, nor in the AWS chain "
+    "(AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, the profile's keys, credential_process, "
+    "SSO or role, a container or instance role)"
 )
 
 
