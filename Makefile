@@ -42,7 +42,8 @@ format: $(VENV)/.installed-test
 
 descriptors: $(VENV)/.installed-local
 	$(BIN)/python -m s3_connector.sdk.export
-	$(BIN)/python -m s3_connector.sdk.field_table README.md
+	$(BIN)/python -m s3_connector.sdk.field_table docs/activities.md docs/connection.md \
+		docs/descriptor-format.md
 
 clean:
 	rm -rf $(VENV) .venv-awscli .demo .bench build *.egg-info .pytest_cache .ruff_cache

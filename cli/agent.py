@@ -2,8 +2,8 @@
 in one process whose connections and clients stay warm (`s3c serve`).
 
 The protocol (one request per line, answered by zero or more document lines and exactly one
-final line, every line tagged with the request's id) is documented in README.md, section
-"Warm agent mode". Nothing here depends on click.
+final line, every line tagged with the request's id) is documented in docs/agent-protocol.md.
+Nothing here depends on click.
 """
 
 from __future__ import annotations

@@ -18,11 +18,17 @@ from s3_connector.connector.descriptor_builder import activity_descriptor, rende
 from s3_connector.connector.descriptor_checks import META_SCHEMA_FILE
 from s3_connector.connector.errors import InvalidInput
 from s3_connector.connector.registry import Registry
-from s3_connector.sdk.field_table import render_readme
+from s3_connector.sdk.field_table import heading_anchor, render_readme
 
 TEMPLATE = "templates/activity"
+ACTIVITIES_DOC = Path("docs") / "activities.md"
 README_MARK = "<!-- s3c new activity adds sections above this line -->"
 ACTIVITY_TABLE = "| id | name | role |"
+README_LIST = "| activity | role | what it does |"
+SCAFFOLD_HINT = (
+    "s3c new needs cookiecutter, which is not installed; "
+    "install it with: pip install 's3-connector[scaffold]'"
+)
 NAME_RULE = (
     "must be 2 to 40 characters of letters, digits, spaces, hyphens or underscores, "
     "starting with a letter"
@@ -54,9 +60,10 @@ def _targets(root: Path, activity_id: str) -> dict[str, Path]:
 
 def scaffold(name: str, role: str, root: Path) -> list[Path]:
     """Render the template into `root` (a checkout: activities/, descriptors/, tests/);
-    refuse, writing nothing, when the activity or any of its files exists."""
-    from cookiecutter.main import cookiecutter
-
+    refuse, writing nothing, when the activity or any of its files exists. The activity is
+    documented in docs/activities.md (a row, its section and its field table) and listed in
+    README.md, when the checkout has them."""
+    cookiecutter = _cookiecutter()
     names = activity_names(name)
     activity_id = names["activity_id"]
     for folder in ("activities", "descriptors", "tests"):
@@ -91,31 +98,60 @@ def scaffold(name: str, role: str, root: Path) -> list[Path]:
                 path.write_text(render(descriptor), encoding="utf-8")
             else:
                 shutil.copyfile(rendered / path.relative_to(root), path)
-        readme = root / "README.md"
-        if readme.is_file() and README_MARK in readme.read_text(encoding="utf-8"):
+        updated = []
+        doc = root / ACTIVITIES_DOC
+        if doc.is_file() and README_MARK in doc.read_text(encoding="utf-8"):
             section = (rendered / "README-section.md").read_text(encoding="utf-8")
-            _document(readme, section, descriptor, cls)
-            return [*targets.values(), readme]
-    return list(targets.values())
+            _document(doc, root, section, descriptor, cls)
+            updated.append(doc)
+            readme = root / "README.md"
+            if readme.is_file() and README_LIST in readme.read_text(encoding="utf-8"):
+                _list_in_readme(readme, cls)
+                updated.append(readme)
+    return [*targets.values(), *updated]
 
 
-def _document(readme: Path, section: str, descriptor: dict, cls: type) -> None:
-    """Add the activity to the README: a row in the activities table and its section (with
-    its field table) above README_MARK."""
-    text = readme.read_text(encoding="utf-8")
-    lines = text.split("\n")
-    header = next(i for i, line in enumerate(lines) if line.startswith(ACTIVITY_TABLE))
-    end = next(i for i in range(header, len(lines)) if not lines[i].startswith("|"))
+def _cookiecutter():
+    """cookiecutter's entry point, from the `scaffold` extra; one line saying how to install
+    it when it is missing."""
+    try:
+        from cookiecutter.main import cookiecutter
+    except ImportError:
+        raise InvalidInput(SCAFFOLD_HINT) from None
+    return cookiecutter
+
+
+def _insert_row(lines: list[str], header: str, row: str) -> None:
+    """Add `row` at the end of the markdown table whose header line starts with `header`."""
+    start = next(i for i, line in enumerate(lines) if line.startswith(header))
+    end = next((i for i in range(start, len(lines)) if not lines[i].startswith("|")), len(lines))
+    lines.insert(end, row)
+
+
+def _document(doc: Path, root: Path, section: str, descriptor: dict, cls: type) -> None:
+    """Add the activity to docs/activities.md: a row in the activities table and its section
+    (with its field table) above README_MARK."""
+    lines = doc.read_text(encoding="utf-8").split("\n")
     actions = ", ".join(f"`{p['action']}`" for p in cls.permissions)
-    lines.insert(end, f"| `{cls.id}` | {cls.name} | {cls.role} | {cls.description} | {actions} |")
+    row = f"| `{cls.id}` | {cls.name} | {cls.role} | {cls.description} | {actions} |"
+    _insert_row(lines, ACTIVITY_TABLE, row)
     text = "\n".join(lines).replace(README_MARK, f"{section}\n{README_MARK}", 1)
     checkout = {
         path.stem: json.loads(path.read_text(encoding="utf-8"))
-        for path in (readme.parent / "descriptors").glob("*.json")
+        for path in (root / "descriptors").glob("*.json")
         if path.name != META_SCHEMA_FILE
     }
     checkout[descriptor["id"]] = descriptor
-    readme.write_text(render_readme(text, checkout), encoding="utf-8")
+    doc.write_text(render_readme(text, checkout), encoding="utf-8")
+
+
+def _list_in_readme(readme: Path, cls: type) -> None:
+    """Add the activity to the README's list, linking to its section of docs/activities.md."""
+    lines = readme.read_text(encoding="utf-8").split("\n")
+    anchor = heading_anchor(f"{cls.name} (`{cls.id}`)")
+    link = f"[{cls.name}]({ACTIVITIES_DOC.as_posix()}#{anchor})"
+    _insert_row(lines, README_LIST, f"| {link} (`{cls.id}`) | {cls.role} | {cls.description} |")
+    readme.write_text("\n".join(lines), encoding="utf-8")
 
 
 def _load_class(rendered: Path, names: dict[str, str]) -> type:
@@ -148,5 +184,5 @@ def new() -> None:
 def new_activity(name: str, role: str, output_dir: Path) -> None:
     """Create activity NAME: its class, its descriptor and its tests, ready to run."""
     for path in scaffold(name, role, output_dir):
-        click.echo(f"{'updated' if path.name == 'README.md' else 'created'} {path}")
+        click.echo(f"{'updated' if path.suffix == '.md' else 'created'} {path}")
     click.echo("next: s3c descriptors validate, then pytest on the two test files")

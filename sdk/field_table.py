@@ -1,8 +1,9 @@
-"""The README's field tables and descriptor example, generated from the descriptors.
+"""The docs' field tables and descriptor example, generated from the descriptors.
 
-`python -m s3_connector.sdk.field_table README.md` rewrites every table between
-`<!-- fields: ID -->` and `<!-- /fields -->`, and the JSON block after
-`<!-- descriptor: ID -->`; a test fails when the README is not current.
+`python -m s3_connector.sdk.field_table FILE...` (`make descriptors` runs it on
+docs/activities.md, docs/connection.md and docs/descriptor-format.md) rewrites every table
+between `<!-- fields: ID -->` and `<!-- /fields -->`, and the JSON block after
+`<!-- descriptor: ID -->`; a test fails when a file is not current.
 """
 
 from __future__ import annotations
@@ -100,12 +101,29 @@ def render_readme(text: str, descriptors: Mapping[str, dict]) -> str:
     return _EXAMPLE.sub(example, _BLOCK.sub(table, text))
 
 
+def heading_anchor(heading: str) -> str:
+    """The anchor GitHub gives a markdown heading: lower case, punctuation dropped (but `-`
+    and `_`), spaces as hyphens; `Put Object (`put_object`)` is `put-object-put_object`."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+# The files with generated blocks, relative to a checkout; `make descriptors` names the same.
+GENERATED_DOCS = ("docs/activities.md", "docs/connection.md", "docs/descriptor-format.md")
+
+
 def main(argv: list[str] | None = None) -> int:
-    path = Path((sys.argv[1:] if argv is None else argv)[0])
-    path.write_text(
-        render_readme(path.read_text(encoding="utf-8"), Registry.shipped().descriptors())
-    )
-    print(f"wrote the field tables of {path}")
+    paths = [Path(arg) for arg in (sys.argv[1:] if argv is None else argv)]
+    if not paths:
+        print(f"usage: python -m s3_connector.sdk.field_table FILE... (e.g. {GENERATED_DOCS[0]})")
+        return 2
+    descriptors = Registry.shipped().descriptors()
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        rendered = render_readme(text, descriptors)
+        if rendered != text:
+            path.write_text(rendered, encoding="utf-8")
+        print(f"{'wrote' if rendered != text else 'current:'} the generated blocks of {path}")
     return 0
 
 

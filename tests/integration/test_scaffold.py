@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from s3_connector.cli.main import cli
+from s3_connector.cli.new_command import README_MARK
 from s3_connector.sdk.export import DESCRIPTORS_DIR
 
 TESTS = Path(__file__).parents[1]
@@ -30,6 +31,7 @@ SHIM = textwrap.dedent(
 
     import pytest
     from s3_connector.cli.main import cli
+from s3_connector.cli.new_command import README_MARK
 
     code = cli.main(["descriptors", "validate"], prog_name="s3c", standalone_mode=False)
     if code:
@@ -49,6 +51,8 @@ def checkout(tmp_path):
         (root / "tests").mkdir(exist_ok=True)
         shutil.copy(TESTS / name, root / "tests" / name)
     shutil.copy(TESTS.parent / "README.md", root / "README.md")
+    (root / "docs").mkdir()
+    shutil.copy(TESTS.parent / "docs" / "activities.md", root / "docs" / "activities.md")
     return root
 
 
@@ -89,17 +93,36 @@ def test_generated_activities_validate_and_pass_their_own_tests(checkout, word):
     assert " passed" in ran.stdout and "failed" not in ran.stdout
 
 
-def test_the_readme_gets_a_row_a_section_and_a_field_table(checkout, word):
+def test_the_docs_get_a_row_a_section_and_a_field_table(checkout, word):
     ident = f"{word.lower()}_tag_object"
     result = new(checkout, f"{word} Tag Object", "--role", "target")
-    assert result.exit_code == 0 and "updated " in result.output
-    readme = (checkout / "README.md").read_text()
-    assert f"| `{ident}` | {word} Tag Object | target |" in readme
-    section = readme.split(f"### {word} Tag Object (`{ident}`)", 1)[1].split("\n## ", 1)[0]
+    assert result.exit_code == 0, result.output
+    assert f"updated {checkout / 'docs' / 'activities.md'}" in result.output
+    assert f"updated {checkout / 'README.md'}" in result.output
+    doc = (checkout / "docs" / "activities.md").read_text()
+    assert f"| `{ident}` | {word} Tag Object | target |" in doc
+    section = doc.split(f"\n## {word} Tag Object (`{ident}`)\n", 1)[1].split("\n## ", 1)[0]
     assert f"s3c run {ident} -c conn.json -p bucket=demo" in section
     table = section.split(f"<!-- fields: {ident} -->", 1)[1].split("<!-- /fields -->")[0]
     assert "| `key` | string |  | required; length 1 to 1024 | dynamic |" in table
-    assert readme.index(f"### {word} Tag Object") < readme.index("## Warm agent mode")
+    assert doc.index(f"## {word} Tag Object") < doc.index(README_MARK)
+    readme = (checkout / "README.md").read_text()
+    link = f"[{word} Tag Object](docs/activities.md#{word.lower()}-tag-object-{ident}) (`{ident}`)"
+    assert f"| {link} | target |" in readme
+    listed = readme.split("| activity | role | what it does |", 1)[1].split("\n\n", 1)[0]
+    assert link in listed, "the row is inside the README's activity table"
+
+
+def test_without_cookiecutter_s3c_new_says_how_to_install_it(checkout, monkeypatch):
+    monkeypatch.setitem(sys.modules, "cookiecutter", None)
+    monkeypatch.setitem(sys.modules, "cookiecutter.main", None)
+    result = new(checkout, "Tag Object", "--role", "target")
+    assert result.exit_code == 2
+    assert result.output == (
+        "error: s3c new needs cookiecutter, which is not installed; "
+        "install it with: pip install 's3-connector[scaffold]'\n"
+    )
+    assert not list((checkout / "activities").iterdir())
 
 
 def test_an_existing_activity_is_never_overwritten(checkout, word):

@@ -21,7 +21,7 @@ the secret key and tokens carry a random marker, searched for as such (so any en
 keeps it, partial leaks included, is caught); each SSE-C key is searched for as base64
 (plain and URL-encoded), raw bytes (as a bytes repr shows them), hex and MD5 (base64 and
 hex); and no hex signature may follow `Signature=`. The one exception is Presigned Link's
-`url`, a credential by design (see README, "Connection").
+`url`, a credential by design (see docs/connection.md).
 """
 
 from __future__ import annotations

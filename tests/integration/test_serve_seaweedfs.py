@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 REQUESTS = 1000
-README = Path(__file__).parents[2] / "README.md"
+AGENT_PROTOCOL = Path(__file__).parents[2] / "docs" / "agent-protocol.md"
 
 
 def serve_argv(*args):
@@ -124,17 +124,16 @@ def test_answers_each_request_before_the_next_one_is_sent(
         selector.close()
 
 
-def readme_example():
-    """The first sh block of README.md's "Warm agent mode" section, or None."""
-    readme = README.read_text(encoding="utf-8")
-    section = re.search(r"^## Warm agent mode.*?(?=^## |\Z)", readme, re.S | re.M)
-    block = section and re.search(r"```sh\n(.*?)```", section.group(0), re.S)
+def documented_example():
+    """The first sh block of docs/agent-protocol.md ("Warm agent mode"), or None."""
+    text = AGENT_PROTOCOL.read_text(encoding="utf-8")
+    block = text.startswith("# Warm agent mode") and re.search(r"```sh\n(.*?)```", text, re.S)
     return block.group(1) if block else None
 
 
-def test_the_readme_example_runs_as_written(seaweed, tmp_path):
-    example = readme_example()
-    assert example is not None, "README.md has no sh example in its Warm agent mode section"
+def test_the_documented_example_runs_as_written(seaweed, tmp_path):
+    example = documented_example()
+    assert example is not None, "docs/agent-protocol.md has no sh example"
     client = seaweed.client()
     if "demo" not in [bucket["Name"] for bucket in client.list_buckets()["Buckets"]]:
         client.create_bucket(Bucket="demo")

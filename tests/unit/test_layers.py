@@ -1,5 +1,6 @@
 """The package's layers, checked on every import statement, those inside functions included:
-no import cycle, and each layer imports only the layers below it (see README, Layout)."""
+no import cycle, and each layer imports only the layers below it (see docs/development.md,
+Layout)."""
 
 from __future__ import annotations
 
