@@ -1,5 +1,8 @@
-"""`pip install .` builds a real wheel that ships the code and the descriptors, and works."""
+"""`pip install .` builds a real wheel, without a setuptools warning, that ships the code and
+the descriptors and works; it does not pull cookiecutter, and without it `s3c new` says in one
+line how to install it."""
 
+import email
 import os
 import subprocess
 import sys
@@ -10,11 +13,16 @@ from pathlib import Path
 def test_the_wheel_ships_descriptors_and_runs(tmp_path):
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     wheels = tmp_path / "wheels"
-    subprocess.run(
+    built = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", wheels, root],
-        check=True,
+        capture_output=True,
+        text=True,
         timeout=300,
     )
+    assert built.returncode == 0, built.stdout + built.stderr
+    # setuptools' warnings (SetuptoolsDeprecationWarning, BuildBackendWarning...) are named
+    # "...Warning"; pip's own notices about the machine's index settings say "WARNING:"
+    assert "Warning" not in built.stdout + built.stderr, built.stdout + built.stderr
     [wheel] = wheels.glob("s3_connector-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     for expected in (
@@ -58,3 +66,31 @@ def test_the_wheel_ships_descriptors_and_runs(tmp_path):
     assert result.returncode == 0, result.stderr
     shipped = len(list((Path(root) / "descriptors").glob("*.json"))) - 1  # the meta-schema
     assert f"{shipped} descriptors valid" in result.stdout
+
+    # cookiecutter is the scaffold extra's, never a dependency of a plain install
+    [metadata] = [name for name in names if name.endswith(".dist-info/METADATA")]
+    requires = email.message_from_bytes(zipfile.ZipFile(wheel).read(metadata))
+    requires = requires.get_all("Requires-Dist")
+    assert [r for r in requires if r.startswith("cookiecutter")] == [
+        'cookiecutter>=2.5; extra == "scaffold"'
+    ]
+    # and the installed s3c new, with no cookiecutter importable, says how to get it
+    hidden = (
+        "import sys; sys.modules['cookiecutter'] = None;"
+        "from s3_connector.cli.main import cli;"
+        "cli.main(['new', 'activity', 'Tag Object', '--role', 'target'], prog_name='s3c')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", hidden],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        "error: s3c new needs cookiecutter, which is not installed; "
+        "install it with: pip install 's3-connector[scaffold]'\n"
+    )
+    assert result.stdout == ""
