@@ -521,6 +521,31 @@ class CrtTransport:
             cleanup=lambda: _remove(partial),
         )
 
+    def begin_download(
+        self,
+        bucket: str,
+        key: str,
+        headers: Mapping[str, str],
+        path: str,
+        *,
+        version_id: str | None = None,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> Pending:
+        """A GetObject whose content CRT writes to `path` itself (split into ranged GETs, in
+        order), without passing it through Python; the file is created or truncated, and left
+        as it is when the request fails. `on_progress(count)` tells the bytes written."""
+        return self._start(
+            S3RequestType.GET_OBJECT,
+            "GET",
+            bucket,
+            key,
+            {"versionId": version_id} if version_id else None,
+            dict(headers),
+            recv_filepath=path,
+            max_connections=TRANSFER_CONNECTIONS,
+            on_progress=on_progress,
+        )
+
     def request(
         self,
         method: str,
@@ -620,6 +645,7 @@ class CrtTransport:
         on_success: Callable[[], None] | None = None,
         cleanup: Callable[[], None] | None = None,
         max_connections: int | None = None,
+        on_progress: Callable[[int], None] | None = None,
     ) -> Pending:
         client = self._client
         if client is None:
@@ -682,6 +708,7 @@ class CrtTransport:
                 on_body=body_callback if on_body is not None else None,
                 on_done=on_done,
                 max_active_connections_override=max_connections,
+                on_progress=on_progress,
             )
         except AwsCrtError as exc:
             if cleanup is not None:

@@ -100,6 +100,8 @@ class ObjectReader(io.RawIOBase):
         chunk is followed by the check, so a sink that is a temporary file must be dropped
         when this raises; every write has ended by then."""
         descriptor = _regular_file(sink)
+        if descriptor is not None and self._downloaded_into(sink, descriptor):
+            return self._size
         if descriptor is None:
             written = 0
             while (chunk := self._next_chunk(chunk_size)) is not None:
@@ -123,6 +125,48 @@ class ObjectReader(io.RawIOBase):
                     write.cancel()
         sink.seek(offset)
         return offset - start
+
+    def _downloaded_into(self, sink: Any, descriptor: int) -> bool:
+        """Let a body that can write a file itself (CRT's) download the whole content into
+        the empty file `sink`, then count and digest it from the file (CRT writes its parts
+        at their offsets, in no set order, so nothing is read before it has finished). False,
+        with the file emptied again, when the body cannot or its transfer broke off: the
+        caller then streams, resuming as usual."""
+        download = getattr(self._body, "download", None)
+        path = f"/proc/self/fd/{descriptor}"
+        if (
+            download is None
+            or self._read
+            or not self._size
+            or sink.tell()
+            or os.fstat(descriptor).st_size
+            or not os.path.exists(path)
+        ):
+            return False
+        sink.flush()
+        try:
+            download(path)
+        except network_errors():
+            os.ftruncate(descriptor, 0)
+            return False
+        self._close_body()
+        self._body = _Empty()
+        view = memoryview(bytearray(COPY_CHUNK))
+        reading = os.open(path, os.O_RDONLY)
+        try:
+            while count := os.readv(reading, [view]):
+                self._read += count
+                if self._digest is not None:
+                    self._digest.update(view[:count])
+        finally:
+            os.close(reading)
+        if self._read != self._size:
+            raise IntegrityError(
+                f"GetObject {self._target}: {self._read} bytes arrived, S3 declared {self._size}"
+            )
+        self._finish()
+        sink.seek(self._size)
+        return True
 
     def _next_chunk(self, limit: int) -> Any:
         """The next bytes of the content (at most `limit`), counted and digested; None at
