@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import stat
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
@@ -70,17 +72,168 @@ def parse_parameter(text: str) -> tuple[str, Any]:
 
 def input_documents(path: str | None) -> list[Document] | None:
     """No input, one document per file under a directory, one file, or stdin (`-`)."""
-    if path is None:
-        return None
-    if path == "-":
-        return [Document({}, sys.stdin.buffer)]
-    source = Path(path)
-    if source.is_dir():
-        files = sorted(p for p in source.rglob("*") if p.is_file())
-        return [Document.from_path(p, p.relative_to(source).as_posix()) for p in files]
-    if source.is_file():
-        return [Document.from_path(source)]
-    raise InvalidInput(f"{path} does not exist", field="input")
+    return gather_inputs((path,) if path is not None else ()).documents
+
+
+@dataclass
+class Inputs:
+    """The input documents of `s3c run` and where each came from."""
+
+    documents: list[Document] | None = None
+    origins: list[str] = field(default_factory=list)
+    """For each document: `--input PATH`, `--input -` or `--documents line N`."""
+    bulk: bool = False
+    """A set of documents (a directory, a glob, several --input, --documents): a failure of
+    one does not stop the others, each gets its line, and the run ends with a summary."""
+    skipped: int = 0
+    """Error lines of an earlier run that --documents skipped."""
+
+
+GLOB_CHARACTERS = frozenset("*?[")
+
+
+def gather_inputs(paths: Sequence[str]) -> Inputs:
+    """The documents of every `--input`: a file, a directory (one document per file under it,
+    named by its path relative to the directory), a glob expanded here (`data/*.csv`, `**`
+    for any depth; a file matched by a glob is named by its base name, a directory as above)
+    or `-` (stdin, once). A file given or matched twice is read once; two files that would
+    be named alike are refused, as they would be stored under one key."""
+    inputs = Inputs()
+    if not paths:
+        return inputs
+    documents: list[Document] = []
+    seen: dict[str, str] = {}
+    names: dict[str, str] = {}
+    inputs.bulk = len(paths) > 1
+
+    def add(document: Document, origin: str, real: str | None) -> None:
+        if real is not None:
+            if real in seen:
+                return
+            seen[real] = origin
+        name = document.properties.get("file_name")
+        if name is not None and len(paths) > 1:
+            if name in names:
+                raise InvalidInput(
+                    f"{_shown(names[name])} and {_shown(origin)} would both be named "
+                    f"{_shown(name)}; give one of them",
+                    field="input",
+                )
+            names[name] = origin
+        documents.append(document)
+        inputs.origins.append(f"--input {_shown(origin)}")
+
+    def add_directory(source: Path) -> None:
+        for file in sorted(p for p in source.rglob("*") if p.is_file()):
+            add(
+                Document.from_path(file, file.relative_to(source).as_posix()),
+                str(file),
+                _real(file),
+            )
+
+    for path in paths:
+        if path == "-":
+            if "-" in seen:
+                raise InvalidInput("- (standard input) is given twice", field="input")
+            seen["-"] = "-"
+            documents.append(Document({}, sys.stdin.buffer))
+            inputs.origins.append("--input -")
+            continue
+        source = Path(path)
+        if source.is_dir():
+            inputs.bulk = True
+            add_directory(source)
+        elif source.is_file():
+            add(Document.from_path(source), path, _real(source))
+        elif GLOB_CHARACTERS & set(path):
+            inputs.bulk = True
+            matches = sorted(glob.glob(path, recursive=True))
+            if not matches:
+                raise InvalidInput(f"{_shown(path)} matches no file", field="input")
+            for match in matches:
+                found = Path(match)
+                if found.is_dir():
+                    add_directory(found)
+                elif found.is_file():
+                    add(Document.from_path(found), match, _real(found))
+        else:
+            raise InvalidInput(f"{_shown(path)} does not exist", field="input")
+    inputs.documents = documents
+    return inputs
+
+
+def read_documents(path: str) -> Inputs:
+    """Documents from JSON lines (`--documents`): each line's properties become a document's
+    properties, as the activity that wrote the line emitted them (tracked: a configured field
+    is not overridden by them). Blank lines are ignored; the error lines of an earlier run
+    (a JSON object whose `error` is an object with a `kind`) are skipped and counted. A line
+    that is not a JSON object is refused naming --documents and the line number."""
+    option = "--documents"
+    shown = _shown(path)
+    inputs = Inputs(documents=[], bulk=True)
+    try:
+        stream: BinaryIO = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {shown} ({exc.strerror or exc})", field=option) from None
+    try:
+        for number, raw in enumerate(stream, 1):
+            if not raw.strip():
+                continue
+            data = _json_line(raw, number, option)
+            if is_error_line(data):
+                inputs.skipped += 1
+                continue
+            inputs.documents.append(Document(data).as_emitted())
+            inputs.origins.append(f"{option} line {number}")
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {shown} ({exc.strerror or exc})", field=option) from None
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+    return inputs
+
+
+def _json_line(raw: bytes, number: int, option: str) -> dict[str, Any]:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(
+            f"line {number} is not UTF-8 text (byte {exc.start + 1} is not valid UTF-8)",
+            field=option,
+        ) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            f"line {number} is not valid JSON ({exc.msg} at column {exc.colno})", field=option
+        ) from None
+    except (ValueError, RecursionError):
+        raise InvalidInput(f"line {number} is not valid JSON", field=option) from None
+    if not isinstance(data, dict):
+        kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+        found = kind.get(type(data), "a number")
+        raise InvalidInput(f"line {number} must be a JSON object, not {found}", field=option)
+    return data
+
+
+def is_error_line(data: dict[str, Any]) -> bool:
+    """Whether a JSON line is the error line of a document (see `error_line`)."""
+    error = data.get("error")
+    return isinstance(error, dict) and "kind" in error and "message" in error
+
+
+def error_line(error: Any, exit_code: int, document: dict[str, Any]) -> dict[str, Any]:
+    """The JSON line of a document that failed: the error (kind, field, message, request
+    id), its exit code, and which document it was."""
+    return {"error": error.to_dict(), "exit_code": exit_code, "document": document}
+
+
+def _real(path: Path) -> str:
+    return os.path.realpath(path)
+
+
+def _shown(text: str) -> str:
+    return text if text.isprintable() else ascii(text)
 
 
 class Output:
@@ -98,13 +251,28 @@ class Output:
         gets blocks, and the rest when the run ends (`documents_out`): a flush per line
         of a 100,000-object listing costs more CPU than encoding the lines."""
 
-    def emit(self, document: Document) -> None:
+    def resolve(self, document: Document) -> dict[str, Any]:
+        """The document's properties with its content inline, or written where the output
+        says (`output`: where it went)."""
         properties = document.properties
         if document.has_content:
             if self.target is None:
                 properties = {**properties, **inline_content(document)}
             else:
                 properties = {**properties, "output": self.write_content(document)}
+        return properties
+
+    def emit(self, document: Document, *, quiet: bool = False) -> None:
+        """One JSON line for the document; with `quiet`, none, but its content is still
+        written (or read and verified) and its lazy parts consumed (a purge deletes as its
+        keys are read)."""
+        properties = self.resolve(document)
+        if quiet:
+            write_json(properties, _DISCARD)
+            return
+        self.write_line(properties)
+
+    def write_line(self, properties: dict[str, Any]) -> None:
         line = compact_json(properties)
         if line is not None:
             self.lines.write(line + "\n")
@@ -162,6 +330,26 @@ def documents_out(documents: Iterator[Document], output: Output) -> int:
     finally:
         output.lines.flush()  # before an error is reported on stderr
     return count
+
+
+class _Discard:
+    """A text sink that keeps nothing."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+_DISCARD: Any = _Discard()
+
+
+def discard(document: Document) -> None:
+    """Let go of a document that was not handed out: its content stream is closed."""
+    if document.has_content and document.path is None:
+        try:
+            with document.open() as stream:
+                stream.close()
+        except Exception:
+            pass
 
 
 def _is_regular_file(stream: TextIO) -> bool:

@@ -26,9 +26,18 @@ from .options import connection_option, load_connection
 )
 @click.option(
     "--input",
-    "input_path",
+    "input_paths",
+    multiple=True,
+    metavar="PATH|GLOB|-",
+    help="A file, a directory (one document per file), a glob expanded by s3c "
+    "('data/*.csv', '**' for any depth) or - for stdin. Repeatable.",
+)
+@click.option(
+    "--documents",
+    "documents_path",
     metavar="PATH|-",
-    help="A file, a directory (one document per file) or - for stdin.",
+    help="JSON lines of an earlier run (a file, or - for stdin): each line's properties "
+    "make one document (e.g. list_objects -p emit=objects | get_object --documents -).",
 )
 @click.option(
     "--output",
@@ -37,22 +46,87 @@ from .options import connection_option, load_connection
     help="Where content goes: a file, a directory, or - for stdout. "
     "Without it, content is returned inline.",
 )
+@click.option(
+    "--fail-fast",
+    is_flag=True,
+    help="Stop at the first document that fails. By default the others still run.",
+)
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="No line for documents that succeed; errors and the summary still appear.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["json", "table"]),
+    default="json",
+    show_default=True,
+    help="json: one JSON line per document, for scripts. table: a table for a person.",
+)
 def run(
     activity: str,
     connection_file: str | None,
     config_file: str | None,
     parameters: tuple[str, ...],
-    input_path: str | None,
+    input_paths: tuple[str, ...],
+    documents_path: str | None,
     output_path: str | None,
+    fail_fast: bool,
+    quiet: bool,
+    output_format: str,
 ) -> None:
-    """Run ACTIVITY; print each response document as one JSON line."""
+    """Run ACTIVITY; print each response document as one JSON line.
+
+    With a set of documents (a directory, a glob, several --input, --documents), a document
+    that fails gets an error line and the others still run; the run ends with a summary on
+    stderr and a non-zero status when any failed."""
+    from s3_connector.connector.errors import InvalidInput
     from s3_connector.connector.harness import Harness
 
-    from .io import Output, documents_out, input_documents, parse_parameter, read_json_file
+    from .bulk import DONE, Sink, hand_out
+    from .io import Output, gather_inputs, parse_parameter, read_documents, read_json_file
 
+    if documents_path is not None and input_paths:
+        raise InvalidInput("give either --input or --documents, not both", field="--documents")
+    if documents_path == "-" and config_file == "-":
+        raise InvalidInput(
+            "and --config both read standard input; give one of them a file", field="--documents"
+        )
     config = read_json_file(config_file, "--config") if config_file else {}
     config.update(parse_parameter(text) for text in parameters)
     harness = Harness(load_connection(connection_file))
     prepared = harness.prepare(activity, config)
-    documents = input_documents(input_path)
-    documents_out(prepared.run(documents, check_first=True), Output(output_path))
+    if documents_path is not None:
+        if prepared.descriptor["document"]["content"] == "consumes":
+            raise InvalidInput(
+                f"{activity} stores content, which JSON lines do not carry; give files with "
+                "--input",
+                field="--documents",
+            )
+        inputs = read_documents(documents_path)
+    else:
+        inputs = gather_inputs(input_paths)
+    requests = []
+    for index, document in enumerate(prepared.requests(inputs.documents)):
+        try:
+            requests.append((document, prepared.settings_for(document)))
+        except InvalidInput as exc:
+            if not inputs.bulk:
+                raise
+            raise type(exc)(
+                f"{exc.message} ({inputs.origins[index]})",
+                field=exc.field,
+                request_id=exc.request_id,
+            ) from None
+    keep_going = inputs.bulk and not fail_fast
+    output = Output(output_path)
+    sink = Sink(output, table=output_format == "table", quiet=quiet)
+    outcomes = prepared.run_requests(requests, keep_going=keep_going)
+    report = hand_out(outcomes, sink, inputs, keep_going=keep_going)
+    if keep_going or report.skipped:
+        verb = "done" if config.get("dry_run") else DONE.get(activity, "done")
+        click.echo(report.summary(verb), err=True)
+        if report.exit_code:
+            raise click.exceptions.Exit(report.exit_code)

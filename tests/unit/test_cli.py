@@ -113,7 +113,7 @@ def test_put_directory_then_list_then_get(runner, moto, moto_bucket, conn_file, 
     (source / "sub" / "b.txt").write_text("bee")
     put = run(runner, conn_file, "put_object", moto_bucket, "-p", "folder=up", "--input", source)
     assert put.exit_code == 0, put.output
-    assert [r["key"] for r in lines(put.output)] == ["up/a.json", "up/sub/b.txt"]
+    assert [r["key"] for r in lines(put.stdout)] == ["up/a.json", "up/sub/b.txt"]
 
     listed = run(runner, conn_file, "list_objects", moto_bucket, "-p", "prefix=up/")
     [listing] = lines(listed.output)
