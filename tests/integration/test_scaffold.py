@@ -31,7 +31,6 @@ SHIM = textwrap.dedent(
 
     import pytest
     from s3_connector.cli.main import cli
-from s3_connector.cli.new_command import README_MARK
 
     code = cli.main(["descriptors", "validate"], prog_name="s3c", standalone_mode=False)
     if code:
