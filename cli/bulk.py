@@ -28,6 +28,9 @@ DONE = {
     "move_object": "moved",
 }
 """What a summary calls a document done, by activity ("done" for the others)."""
+CLI_FIELDS = {"input": "--input", "output": "--output"}
+"""The command line's names for the connector's input and output fields (as `cli.main`
+names them in the errors it prints; not imported from there, which imports this module)."""
 LOCATION = ("bucket", "key", "version_id", "file_name")
 """The properties an error line repeats from the document that failed."""
 
@@ -80,8 +83,6 @@ class Sink:
             self.table.add(properties)
 
     def error(self, error: ConnectorError, where: dict[str, Any], origin: str | None) -> None:
-        from .main import CLI_FIELDS
-
         error = error.with_field(CLI_FIELDS.get(error.field, error.field))
         line = error_line(error, error.exit_code, where)
         if self.table is not None:
