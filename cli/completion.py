@@ -93,14 +93,13 @@ def run_parameters(ctx: click.Context, param: click.Parameter, incomplete: str):
 def commands(group: click.Group, ctx: click.Context, incomplete: str):
     """The commands of the top-level group that start with `incomplete`, each with its line,
     loading none of the lazy ones."""
-    from .main import LAZY_COMMANDS
-
+    lazy = getattr(group, "lazy_help", dict)()
     found = []
     for name in group.list_commands(ctx):
         if not name.startswith(incomplete):
             continue
-        if name in LAZY_COMMANDS and name not in group.commands:
-            found.append(CompletionItem(name, help=LAZY_COMMANDS[name][1]))
+        if name in lazy and name not in group.commands:
+            found.append(CompletionItem(name, help=lazy[name]))
             continue
         command = group.get_command(ctx, name)
         if command is not None and not command.hidden:

@@ -60,6 +60,12 @@ def _local() -> click.Command:
     return local
 
 
+def _completion() -> click.Command:
+    from .completion_command import completion
+
+    return completion
+
+
 LAZY_COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
     "descriptors": (_descriptors, "Inspect the JSON descriptors a designer renders."),
     "run": (_run, "Run ACTIVITY; print each response document as one JSON line."),
@@ -67,6 +73,7 @@ LAZY_COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
     "policy": (_policy, "Print the least-privilege IAM policy for activities."),
     "new": (_new, "Scaffold new parts of the connector."),
     "local": (_local, "Run an embedded S3 server (SeaweedFS) on loopback."),
+    "completion": (_completion, "Print the shell completion script (bash, zsh, fish)."),
 }
 """The commands that import the connector's heavy parts (boto3, awscrt, jsonschema), loaded
 only when they run, so `s3c --help` starts in a blink; each with its line in that help. This
@@ -85,6 +92,10 @@ class S3cGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def lazy_help(self) -> dict[str, str]:
+        """The help line of each command loaded when it runs, without loading it."""
+        return {name: line for name, (_, line) in LAZY_COMMANDS.items()}
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in LAZY_COMMANDS and name not in self.commands:

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import click
 
+from .completion import activity_ids, paths, run_parameters
 from .options import connection_option, load_connection
+from .run_help import RunCommand
 
 
-@click.command()
-@click.argument("activity")
+@click.command(cls=RunCommand)
+@click.argument("activity", shell_complete=activity_ids)
 @connection_option
 @click.option(
     "--config",
     "config_file",
     metavar="ACTIVITY.json",
+    shell_complete=paths,
     help="Activity configuration, a JSON object.",
 )
 @click.option(
@@ -22,6 +25,7 @@ from .options import connection_option, load_connection
     "parameters",
     multiple=True,
     metavar="NAME=VALUE",
+    shell_complete=run_parameters,
     help="A configuration field; VALUE is JSON when it parses, else a string.",
 )
 @click.option(
@@ -29,6 +33,7 @@ from .options import connection_option, load_connection
     "input_paths",
     multiple=True,
     metavar="PATH|GLOB|-",
+    shell_complete=paths,
     help="A file, a directory (one document per file), a glob expanded by s3c "
     "('data/*.csv', '**' for any depth) or - for stdin. Repeatable.",
 )
@@ -36,6 +41,7 @@ from .options import connection_option, load_connection
     "--documents",
     "documents_path",
     metavar="PATH|-",
+    shell_complete=paths,
     help="JSON lines of an earlier run (a file, or - for stdin): each line's properties "
     "make one document (e.g. list_objects -p emit=objects | get_object --documents -).",
 )
@@ -43,6 +49,7 @@ from .options import connection_option, load_connection
     "--output",
     "output_path",
     metavar="PATH|-",
+    shell_complete=paths,
     help="Where content goes: a file, a directory, or - for stdout. "
     "Without it, content is returned inline.",
 )
@@ -56,6 +63,13 @@ from .options import connection_option, load_connection
     "--quiet",
     is_flag=True,
     help="No line for documents that succeed; errors and the summary still appear.",
+)
+@click.option(
+    "--progress/--no-progress",
+    "show_progress",
+    default=None,
+    help="A progress bar on stderr (bytes, rate, time left, documents done). "
+    "Default: when stderr is a terminal.",
 )
 @click.option(
     "--format",
@@ -75,6 +89,7 @@ def run(
     output_path: str | None,
     fail_fast: bool,
     quiet: bool,
+    show_progress: bool | None,
     output_format: str,
 ) -> None:
     """Run ACTIVITY; print each response document as one JSON line.
@@ -87,6 +102,7 @@ def run(
 
     from .bulk import DONE, Sink, hand_out
     from .io import Output, gather_inputs, parse_parameter, read_documents, read_json_file
+    from .progress import counted, shown
 
     if documents_path is not None and input_paths:
         raise InvalidInput("give either --input or --documents, not both", field="--documents")
@@ -123,8 +139,9 @@ def run(
     keep_going = inputs.bulk and not fail_fast
     output = Output(output_path)
     sink = Sink(output, table=output_format == "table", quiet=quiet)
-    outcomes = prepared.run_requests(requests, keep_going=keep_going)
-    report = hand_out(outcomes, sink, inputs, keep_going=keep_going)
+    with shown(show_progress, [document for document, _ in requests]) as bar:
+        outcomes = prepared.run_requests(requests, keep_going=keep_going)
+        report = hand_out(counted(outcomes, bar), sink, inputs, keep_going=keep_going)
     if keep_going or report.skipped:
         verb = "done" if config.get("dry_run") else DONE.get(activity, "done")
         click.echo(report.summary(verb), err=True)

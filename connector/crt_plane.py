@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from . import progress
 from .cancellation import check_cancelled
 from .crt_transport import PART_SIZE, CrtRequestError, CrtTransport, Pending
 from .downloads import ObjectReader, open_verified
@@ -111,6 +112,11 @@ class CrtPlane:
         if create_only:
             headers["If-None-Match"] = "*"
         counted = body if isinstance(body, bytes | bytearray | os.PathLike) else _Counting(body)
+        report = progress.meter()
+        if isinstance(body, os.PathLike):
+            report.expect(os.stat(body).st_size)
+        elif isinstance(body, bytes | bytearray):
+            report.expect(len(body))
         transport = self._transport(region)
         multipart = not isinstance(body, bytes | bytearray)  # prepare_body: over one part
         started = datetime.now(UTC)
@@ -124,6 +130,7 @@ class CrtPlane:
                         None,
                         headers,
                         checksum_algorithm=self._connection.checksum_algorithm,
+                        on_progress=report.advance if isinstance(body, os.PathLike) else None,
                     ),
                     region,
                 )
@@ -136,6 +143,7 @@ class CrtPlane:
             size = os.stat(body).st_size
         else:
             size = len(body)
+            report.advance(size)
         return {
             "etag": etag(response.get("etag")),
             "version_id": response.get("x-amz-version-id"),
@@ -352,7 +360,7 @@ class RangedBody:
                 headers,
                 path,
                 version_id=(self._query or {}).get("versionId"),
-                on_progress=transfer.progressed,
+                on_progress=transfer.progressed_and_reported,
             ),
             headers,
         )
@@ -409,8 +417,9 @@ class _Range:
         self._chunks.append(chunk)
         self._progress = time.monotonic()
 
-    def progressed(self, _count: int) -> None:
+    def progressed_and_reported(self, count: int) -> None:
         self._progress = time.monotonic()
+        progress.meter().advance(count)
 
     def wait(self, stall_timeout: float) -> list[bytes]:
         """The range's content, as CRT delivered it."""
@@ -452,7 +461,7 @@ class _Range:
 
 
 class _Counting:
-    """A stream that counts the bytes read from it."""
+    """A stream that counts the bytes read from it, and reports them to the progress meter."""
 
     def __init__(self, stream: BinaryIO):
         self._stream = stream
@@ -466,11 +475,13 @@ class _Counting:
             count = len(data)
             buffer[:count] = data
         self.count += count
+        progress.meter().advance(count)
         return count
 
     def read(self, amount: int = -1) -> bytes:
         data = self._stream.read(amount)
         self.count += len(data)
+        progress.meter().advance(len(data))
         return data
 
 

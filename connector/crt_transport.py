@@ -408,8 +408,10 @@ class CrtTransport:
         headers: Mapping[str, str] | None = None,
         *,
         checksum_algorithm: str | None = "CRC32C",
+        on_progress: Callable[[int], None] | None = None,
     ) -> Pending:
-        """`put_object` without waiting: the Pending's `result()` is its response."""
+        """`put_object` without waiting: the Pending's `result()` is its response.
+        `on_progress(count)` tells the bytes CRT has read of a file body."""
         send_filepath = None
         reader = None
         if isinstance(body, bytes | bytearray | memoryview):
@@ -454,6 +456,7 @@ class CrtTransport:
             max_connections=(
                 TRANSFER_CONNECTIONS if size is None or size > self.part_size else None
             ),
+            on_progress=on_progress,
         )
 
     def get_object(

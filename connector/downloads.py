@@ -20,6 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from . import progress
 from .errors import (
     Conflict,
     ConnectorError,
@@ -66,6 +67,7 @@ class ObjectReader(io.RawIOBase):
         self._verified = False
         self.resumes = 0
         self.etag = response.get("ETag")
+        progress.meter().expect(self._size)
 
     @property
     def size(self) -> int:
@@ -147,6 +149,7 @@ class ObjectReader(io.RawIOBase):
         try:
             download(path)
         except network_errors():
+            progress.meter().advance(-os.fstat(descriptor).st_size)
             os.ftruncate(descriptor, 0)
             return False
         self._close_body()
@@ -186,6 +189,7 @@ class ObjectReader(io.RawIOBase):
                 failure = None
             if chunk:
                 self._read += len(chunk)
+                progress.meter().advance(len(chunk))
                 if self._digest is not None:
                     self._digest.update(chunk)
                 if self._read >= self._size:

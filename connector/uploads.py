@@ -21,6 +21,7 @@ from typing import Any, BinaryIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from . import progress
 from .cancellation import check_cancelled
 from .documents import read_up_to
 from .errors import NotFound, translate
@@ -87,9 +88,11 @@ def upload(
     """Upload `body` with checksums of `algorithm`; return the stored object's etag,
     version_id and size."""
     if isinstance(body, bytes):
+        progress.meter().expect(len(body))
         response = client.put_object(
             Bucket=bucket, Key=key, Body=body, **extra, **checksum_params(algorithm, body)
         )
+        progress.meter().advance(len(body))
         return {
             "etag": etag(response.get("ETag")),
             "version_id": response.get("VersionId"),
@@ -97,6 +100,7 @@ def upload(
         }
     if isinstance(body, os.PathLike):
         size = os.stat(body).st_size
+        progress.meter().expect(size)
         with open(body, "rb") as stream:
             return MultipartUpload(client, bucket, key, extra, algorithm).run(stream, size)
     return MultipartUpload(client, bucket, key, extra, algorithm).run(body, None)
@@ -202,6 +206,7 @@ class MultipartUpload:
             **_sse(self.extra),
             **checksum,
         )
+        progress.meter().advance(len(data))
         part = {"PartNumber": number, "ETag": response["ETag"]}
         part.update({name: value for name, value in checksum.items() if name != "ContentMD5"})
         self._parts[number] = part
