@@ -89,10 +89,10 @@ def timestamp(value: datetime | str | None) -> str | None:
 
 
 def object_url(connection: Any, bucket: str, key: str, region: str) -> str:
-    """The object's URL in the connection's addressing style, on its endpoint or S3's
-    regional one (no credentials in it)."""
+    """The object's URL in the connection's addressing style (set, or from the AWS config
+    chain), on its endpoint or S3's regional one (no credentials in it)."""
     endpoint = (connection.endpoint_url or aws_endpoint(region)).rstrip("/")
-    style = connection.settings.get("addressing_style", "auto")
+    style = connection.addressing_style
     quoted = quote(key, safe="/~")
     parts = urlsplit(endpoint)
     is_aws = parts.hostname and parts.hostname.endswith(".amazonaws.com")

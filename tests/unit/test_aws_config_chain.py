@@ -175,6 +175,16 @@ def test_profile_s3_addressing_style(home, keys):
     assert plain_boto3().meta.config.s3["addressing_style"] == "path"
 
 
+def test_response_links_follow_the_profile_addressing_style(home, keys):
+    from s3_connector.activities.common import object_url
+
+    connection = Connection()
+    assert object_url(connection, "b", "k", "us-east-1") == "https://b.s3.us-east-1.amazonaws.com/k"
+    home.write_config("[default]\ns3 =\n    addressing_style = path\n")
+    connection = Connection()
+    assert object_url(connection, "b", "k", "us-east-1") == "https://s3.us-east-1.amazonaws.com/b/k"
+
+
 def test_the_connection_addressing_style_beats_the_profile(home, keys):
     home.write_config("[default]\ns3 =\n    addressing_style = path\n")
     connection = Connection({"addressing_style": "virtual"})
