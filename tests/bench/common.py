@@ -185,9 +185,11 @@ def write_results(
     path.write_text(json.dumps(results, indent=2) + "\n")
 
 
-def conclude(bench: Bench, path: Path) -> int:
-    """Print where the results are, each failure and the verdict; the exit status."""
-    print(f"results: {path}")
+def conclude(bench: Bench, path: Path | None) -> int:
+    """Print where the results are (when written), each failure and the verdict; the exit
+    status."""
+    if path is not None:
+        print(f"results: {path}")
     for failure in bench.failures:
         print(f"FAIL: {failure.strip()}")
     print("PASS" if not bench.failures else f"{len(bench.failures)} failure(s)")

@@ -633,6 +633,14 @@ def draw_chart(bench: Bench, found: list[dict[str, Any]]) -> None:
 
 # --- main -----------------------------------------------------------------------------------
 
+WORKS = {
+    "list": work_list,
+    "put_small": work_put_small,
+    "big": work_big,
+    "put_one": work_put_one,
+    "start": work_start,
+}
+
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -641,6 +649,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--big-mib", type=int)
     parser.add_argument("--list-keys", type=int)
     parser.add_argument("--no-chart", action="store_true")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=sorted(WORKS),
+        help="run only this work (repeatable); a partial run prints its table but neither "
+        "writes the results file nor draws the chart of the full run",
+    )
     args = parser.parse_args(argv)
     for name, value in (QUICK if args.quick else DEFAULTS).items():
         if getattr(args, name) is None:
@@ -666,15 +681,19 @@ def main(argv: list[str] | None = None) -> int:
         bench.env = environment(bench)
         print(f"machine: {machine_line(bench.machine)}", flush=True)
         prepare(bench)
-        for work_function in (work_list, work_put_small, work_big, work_put_one, work_start):
-            work_function(bench, args.runs)
+        for name, work_function in WORKS.items():
+            if not args.only or name in args.only:
+                work_function(bench, args.runs)
         found = verdicts(bench)
+        if args.only:
+            found = [verdict for verdict in found if verdict["ratio"] is not None]
         print_results(bench, found)
-        write_results(bench, RESULTS, {"machine": bench.machine}, {"goals": found})
-        if not args.no_chart:
-            draw_chart(bench, found)
+        if not args.only:
+            write_results(bench, RESULTS, {"machine": bench.machine}, {"goals": found})
+            if not args.no_chart:
+                draw_chart(bench, found)
         shutil.rmtree(work / "small", ignore_errors=True)
-        return conclude(bench, RESULTS)
+        return conclude(bench, None if args.only else RESULTS)
 
 
 if __name__ == "__main__":
