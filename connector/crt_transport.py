@@ -93,6 +93,9 @@ TRANSFER_CONNECTIONS = 4
 to a file). CRT keeps up to 4 part requests per connection in flight, each holding a part
 buffer: 4 x 4 x 8 MiB = 128 MiB of buffers at most (its default, 10 Gbps, means 25
 connections and 100 requests in flight)."""
+DOWNLOAD_CONNECTIONS = 2
+"""Connections of a download CRT writes to a file itself. CRT holds the parts that arrive
+ahead of the one it writes: on loopback 2 were as fast as 4, with half the memory."""
 THROUGHPUT_TARGET_GBPS = 1.0
 """Below CRT's default of 10 Gbps; the connection cap above is what binds."""
 CHECKSUM_ALGORITHMS = {
@@ -545,7 +548,7 @@ class CrtTransport:
             {"versionId": version_id} if version_id else None,
             dict(headers),
             recv_filepath=path,
-            max_connections=TRANSFER_CONNECTIONS,
+            max_connections=DOWNLOAD_CONNECTIONS,
             on_progress=on_progress,
         )
 

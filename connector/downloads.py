@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import mmap
 import os
 import re
 import stat
@@ -34,6 +35,7 @@ from .integrity import Expected, expected_digest
 COPY_CHUNK = 8 * 1024 * 1024
 FILE_WRITERS = 2
 FILE_WRITES_IN_FLIGHT = 4
+MAPPED_WINDOW = 32 * 1024 * 1024
 _CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
 _BACKOFF_BASE = 0.05
 _BACKOFF_MAX = 2.0
@@ -154,13 +156,9 @@ class ObjectReader(io.RawIOBase):
             return False
         self._close_body()
         self._body = _Empty()
-        view = memoryview(bytearray(COPY_CHUNK))
         reading = os.open(path, os.O_RDONLY)
         try:
-            while count := os.readv(reading, [view]):
-                self._read += count
-                if self._digest is not None:
-                    self._digest.update(view[:count])
+            self._read = _digest_file(reading, self._digest)
         finally:
             os.close(reading)
         if self._read != self._size:
@@ -282,6 +280,24 @@ def _regular_file(sink: Any) -> int | None:
         return descriptor if stat.S_ISREG(os.fstat(descriptor).st_mode) else None
     except (AttributeError, OSError, ValueError):
         return None
+
+
+def _digest_file(descriptor: int, digest: Any) -> int:
+    """The size of the open file, its content fed to `digest` (if any) from a mapping of
+    `MAPPED_WINDOW` bytes at a time: no copy, and no more of the file resident at once."""
+    size = os.fstat(descriptor).st_size
+    if digest is None:
+        return size
+    for offset in range(0, size, MAPPED_WINDOW):
+        length = min(MAPPED_WINDOW, size - offset)
+        with mmap.mmap(descriptor, length, access=mmap.ACCESS_READ, offset=offset) as window:
+            window.madvise(mmap.MADV_SEQUENTIAL)
+            view = memoryview(window)
+            try:
+                digest.update(view)
+            finally:
+                view.release()
+    return size
 
 
 def _write_at(descriptor: int, data: Any, offset: int) -> None:
