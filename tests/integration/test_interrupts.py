@@ -19,6 +19,9 @@ from support import unique_bucket
 
 S3C = str(Path(sys.executable).with_name("s3c"))
 SIZE = 3 * 8 * 1024 * 1024 + 5
+STALL_SECONDS = 8
+"""How long the proxy holds the first UploadPart: the signal must come within it, and on a
+loaded machine the test's polling for the upload can lag by seconds (seen with 4)."""
 
 
 @pytest.fixture
@@ -30,7 +33,7 @@ def stalled(seaweed, tmp_path, data_plane):
     client.create_bucket(Bucket=bucket)
     source = tmp_path / "big.bin"
     source.write_bytes(os.urandom(SIZE))
-    with FaultProxy(seaweed.endpoint_url, stall_seconds=4) as proxy:
+    with FaultProxy(seaweed.endpoint_url, stall_seconds=STALL_SECONDS) as proxy:
         proxy.force(STALL, method="PUT", query_has="partNumber", times=1)
         conn = tmp_path / "conn.json"
         settings = {
