@@ -22,7 +22,14 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed-local
 	BIN=$(BIN) bash scripts/demo.sh
 
-test: $(VENV)/.installed-test
+JS := tests/js
+
+$(JS)/node_modules/.installed: $(JS)/package.json $(JS)/package-lock.json
+	npm ci --prefix $(JS) --no-audit --no-fund --loglevel=error
+	bash scripts/ensure-chromium.sh
+	touch $@
+
+test: $(VENV)/.installed-test $(JS)/node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -n 2 --dist loadfile
@@ -49,4 +56,4 @@ descriptors: $(VENV)/.installed-local
 		docs/descriptor-format.md
 
 clean:
-	rm -rf $(VENV) .venv-awscli .demo .bench build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(JS)/node_modules .venv-awscli .demo .bench build *.egg-info .pytest_cache .ruff_cache
