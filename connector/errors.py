@@ -52,7 +52,7 @@ class ConnectorError(Exception):
             "kind": self.kind,
             "field": self.field,
             "message": self.message,
-            "request_id": self.request_id,
+            "s3_request_id": self.request_id,
         }
 
 

@@ -318,7 +318,7 @@ def test_a_failure_inside_a_streamed_listing_leaves_no_half_line(moto, conn_file
                 "kind": "not_found",
                 "field": None,
                 "message": "the bucket went away",
-                "request_id": None,
+                "s3_request_id": None,
             },
             "exit_code": 3,
             "documents": 0,

@@ -1,0 +1,243 @@
+"""Agent protocol version 2 (`s3c serve --protocol 2`, docs/agent-protocol.md): a ready line,
+ping, cancellation by id, per-request deadlines, duplicate ids refused, every validation error,
+and a drain on SIGTERM/SIGINT that leaves no request without a status line."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from importlib import metadata
+from typing import Any, BinaryIO
+
+from s3_connector.connector import cancellation
+from s3_connector.connector.errors import Cancelled, ConnectorError, InvalidInput, classify
+from s3_connector.connector.harness import Harness
+from s3_connector.connector.redaction import redact
+
+from .agent import SERVE_FIELDS, Agent, _compact, _redacted, decode_line, parse_request
+from .agent_errors import all_errors
+from .agent_flights import Flight, Flights
+from .io import Output
+
+PROTOCOL = 2
+QUEUED = 256
+"""Requests read ahead of the workers (cancel and ping lines are read past them)."""
+
+
+class Stopping(Exception):
+    """Raised in the reading thread by the SIGTERM/SIGINT handler: stop reading, drain."""
+
+
+class _Abandoned(Exception):
+    """The request was answered (cancelled, deadline) while it ran: stop producing lines."""
+
+
+def _version() -> str:
+    try:
+        return metadata.version("s3-connector")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+class AgentV2(Agent):
+    """The version 2 request loop; `stop()` (from a signal handler) starts the drain."""
+
+    def __init__(self, *args: Any, grace_seconds: float = 5.0, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.grace_seconds = grace_seconds
+        self.flights = Flights()
+        self.stop_reason: str | None = None
+
+    # lines out
+
+    def ready_line(self) -> dict[str, Any]:
+        version = _version()
+        return {
+            "ready": True,
+            "protocol": PROTOCOL,
+            "connector_version": version,
+            "catalogue_version": version,
+            "activities": sorted(self.registry.ids),
+            "workers": self.workers,
+            "pid": os.getpid(),
+        }
+
+    def _refuse(self, line: int, error: ConnectorError, request_id: Any = None) -> None:
+        """The answer to a line that never became a request: `request_id` null (or the id of
+        a request refused before it was accepted) and the line number."""
+        self._count_error(error)
+        answer = {"request_id": request_id, "line": line, "status": "error"}
+        answer.update(error=self._error_dict(error), exit_code=error.exit_code, documents=0)
+        self._write(_compact(answer) + "\n")
+
+    def _error_dict(self, error: ConnectorError, errors: list | None = None) -> dict[str, Any]:
+        clean = _redacted(error)
+        body = clean.to_dict()
+        items = errors if errors is not None else [{"field": error.field, "message": error.message}]
+        body["errors"] = [
+            {"field": item["field"], "message": " ".join(redact(item["message"]).split())}
+            for item in items
+        ]
+        body["errors"][0] = {"field": clean.field, "message": clean.message}
+        return body
+
+    def _count_error(self, error: ConnectorError) -> None:
+        with self._write_lock:
+            self.errors += 1
+        self.log.write(f"s3c serve: {error.kind}: {_redacted(error)}\n")
+        self.log.flush()
+
+    def _conclude(
+        self, flight: Flight, status: str, error: ConnectorError | None = None, errors=None
+    ) -> None:
+        """Write `flight`'s status line, unless it was answered already."""
+        with self.flights.lock:
+            if not self.flights.close(flight):
+                return
+            answer: dict[str, Any] = {"request_id": flight.id, "status": status}
+            if error is not None:
+                answer.update(error=self._error_dict(error, errors), exit_code=error.exit_code)
+            answer["documents"] = flight.documents
+            answer["elapsed_ms"] = round((time.monotonic() - flight.started) * 1000, 1)
+            self._write(_compact(answer) + "\n")
+        with self._write_lock:
+            self.requests += 1
+        if error is not None and status == "error":
+            self._count_error(error)
+
+    def cancel(self, flight: Flight, status: str, message: str) -> None:
+        error = Cancelled(message) if status == "cancelled" else ConnectorError(message)
+        error.kind = "cancelled" if status == "cancelled" else "deadline_exceeded"
+        error.exit_code = 130 if status == "cancelled" else 124
+        self._conclude(flight, status, error)
+
+    # the loop
+
+    def stop(self, reason: str) -> None:
+        """Called from a signal handler in the reading thread: raises `Stopping` there."""
+        if self.stop_reason is None:
+            self.stop_reason = reason
+            raise Stopping(reason)
+
+    def serve(self, stream: BinaryIO) -> None:
+        self._write(_compact(self.ready_line()) + "\n")
+        slots = threading.BoundedSemaphore(max(QUEUED, self.workers * 4))
+        pool = ThreadPoolExecutor(self.workers, thread_name_prefix="s3c-serve")
+        try:
+            for number, raw in enumerate(iter(stream.readline, b""), 1):
+                if self._broken is not None:
+                    break
+                self._accept(number, raw, pool, slots)
+        except Stopping:
+            pass
+        self._drain(pool)
+        if self._broken is not None:
+            raise self._broken
+
+    def _drain(self, pool: ThreadPoolExecutor) -> None:
+        """At EOF wait for every request; when stopping, wait `grace_seconds`, then answer
+        the rest as cancelled and stop their transfers (which abort what they started)."""
+        if self.stop_reason is None:
+            pool.shutdown(wait=True)
+            return
+        self.flights.wait_idle(self.grace_seconds)
+        message = f"the agent stopped ({self.stop_reason}) before the request finished"
+        for flight in self.flights.pending():
+            self.cancel(flight, "cancelled", message)
+        cancellation.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+    def _accept(self, number: int, raw: bytes, pool, slots) -> None:
+        if not raw.strip():
+            return
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and set(data) == {"cancel"}:
+            flight = self.flights.find(data["cancel"])
+            if flight is not None:
+                self.cancel(flight, "cancelled", "cancelled by a cancel line")
+            return
+        try:
+            request_id, data = decode_line(raw, number)
+            if request_id == number and data.get("id") is None:
+                raise InvalidInput("required: a JSON string or number", field="id")
+        except ConnectorError as exc:
+            self._refuse(number, exc)
+            return
+        if data.get("ping") is True and set(data) <= {"id", "ping"}:
+            answer = {"request_id": request_id, "status": "ok", "pong": True, "documents": 0}
+            self._write(_compact(answer) + "\n")
+            return
+        deadline = data.pop("deadline_ms", None)
+        if deadline is not None and (
+            isinstance(deadline, bool) or not isinstance(deadline, int) or deadline <= 0
+        ):
+            self._refuse(number, InvalidInput("must be a positive integer", field="deadline_ms"))
+            return
+        flight = self.flights.open(request_id, number)
+        if flight is None:
+            error = InvalidInput(
+                f"request {_compact(request_id)} is already in flight; this line was ignored",
+                field="id",
+            )
+            self._refuse(number, error)
+            return
+        if deadline is not None:
+            message = f"the request did not finish within deadline_ms {deadline}"
+            flight.timer = threading.Timer(
+                deadline / 1000, self.cancel, (flight, "deadline_exceeded", message)
+            )
+            flight.timer.daemon = True
+            flight.timer.start()
+        slots.acquire()
+        future = pool.submit(self._perform, flight, data)
+        future.add_done_callback(lambda done: self._finished(done, slots))
+
+    def _perform(self, flight: Flight, data: dict[str, Any]) -> None:
+        if flight.answered:
+            return
+        try:
+            try:
+                request = parse_request(flight.id, data, self.secret_names)
+                self._run_flight(request, flight)
+                self._conclude(flight, "ok")
+            except _Abandoned:
+                pass
+            except ConnectorError as exc:
+                if flight.answered:
+                    return
+                errors = all_errors(exc)
+                error = exc.with_field(SERVE_FIELDS.get(exc.field, exc.field))
+                self._conclude(flight, "error", error, errors)
+            except BrokenPipeError:
+                raise
+            except Exception as exc:
+                if os.environ.get("S3C_DEBUG"):
+                    self.log.write(redact(traceback.format_exc()))
+                error = classify(exc, operation="request", target=_compact(flight.id))
+                self._conclude(flight, "error", error)
+        except BrokenPipeError as exc:
+            self._broken = exc
+
+    def _run_flight(self, request, flight: Flight) -> None:
+        connection = self.connections.get(request.connection)
+        documents = request.documents
+        single = documents is None or len(documents) <= 1
+        harness = Harness(connection, self.registry, 1 if single else None)
+        prepared = harness.prepare(request.activity, request.config)
+        output = Output(os.path.join(request.output_dir, "")) if request.output_dir else None
+        for document in prepared.run(documents, check_first=True):
+            line = self._document_line(request.id, document, output)
+            with self.flights.lock:
+                if flight.answered:
+                    raise _Abandoned
+                self._write(line)
+                flight.documents += 1
+            if flight.answered:
+                raise _Abandoned
