@@ -1,0 +1,169 @@
+"""Agent protocol version 2 against SeaweedFS, driven from Node.js (tests/js) and Python."""
+
+import json
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).parents[1] / "js" / "agent_conformance.mjs"
+S3C = str(Path(sys.executable).with_name("s3c"))
+NODE = shutil.which("node")
+
+
+@pytest.fixture
+def conn_file(seaweed, tmp_path):
+    path = tmp_path / "conn.json"
+    path.write_text(json.dumps(seaweed.connection_settings()))
+    return str(path)
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not installed")
+def test_node_agent_conformance(conn_file, seaweed_bucket, tmp_path):
+    done = subprocess.run(
+        [NODE, str(SCRIPT), S3C, conn_file, seaweed_bucket, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    failed = {name: c for name, c in report["checks"].items() if not c["ok"]}
+    assert done.returncode == 0 and report["ok"] and not failed, (failed, done.stderr[-2000:])
+    assert {"ready", "ping", "concurrent_250_matched_by_id", "duplicate_id_refused"} <= set(
+        report["checks"]
+    )
+    assert {"unparseable_line", "cancel", "deadline", "sigterm_drain"} <= set(report["checks"])
+
+
+class Served:
+    """`s3c serve --protocol 2` as a child process, its stdout lines on a queue."""
+
+    def __init__(self, conn_file, *args):
+        self.process = subprocess.Popen(
+            [S3C, "serve", "-c", conn_file, "--protocol", "2", *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        self.lines: queue.Queue = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        self.number = 0
+
+    def _read(self):
+        for text in self.process.stdout:
+            self.lines.put(json.loads(text))
+        self.lines.put(None)
+
+    def send(self, value):
+        self.number += 1
+        self.process.stdin.write((value if isinstance(value, str) else json.dumps(value)) + "\n")
+        self.process.stdin.flush()
+        return self.number
+
+    def next(self):
+        return self.lines.get(timeout=60)
+
+    def until_eof(self):
+        found = []
+        while (line := self.next()) is not None:
+            found.append(line)
+        return found
+
+
+def put(request_id, bucket, key, **extra):
+    documents = extra.pop("documents", [{"content_text": key}])
+    return {
+        "id": request_id,
+        "activity": "put_object",
+        "config": {"bucket": bucket, "key": key},
+        "documents": documents,
+        **extra,
+    }
+
+
+@pytest.fixture
+def big_file(tmp_path):
+    path = tmp_path / "big.bin"
+    path.write_bytes(os.urandom(48 * 1024 * 1024))
+    return str(path)
+
+
+def test_python_ready_ping_duplicate_unparseable_and_every_error(
+    conn_file, seaweed_bucket, big_file
+):
+    served = Served(conn_file, "--workers", "4")
+    ready = served.next()
+    assert ready["ready"] is True and ready["protocol"] == 2 and "get_object" in ready["activities"]
+    served.send({"id": "p", "ping": True})
+    assert served.next() == {"request_id": "p", "status": "ok", "pong": True, "documents": 0}
+    served.send(put("dup", seaweed_bucket, "py/dup.bin", documents=[{"path": big_file}]))
+    second = served.send(put("dup", seaweed_bucket, "py/other.txt"))
+    bad = served.send("{nope")
+    served.send({"id": "v", "activity": "put_object", "config": {"bucket": "!", "key": ""}})
+    served.process.stdin.close()
+    lines = served.until_eof()
+    assert served.process.wait(30) == 0
+    orphans = {line["line"]: line for line in lines if line["request_id"] is None}
+    assert (
+        orphans[second]["error"]["field"] == "id"
+        and "in flight" in orphans[second]["error"]["message"]
+    )
+    assert orphans[bad]["error"]["field"] == "request"
+    dup = [line for line in lines if line["request_id"] == "dup"]
+    assert [line.get("status") for line in dup] == [None, "ok"]
+    assert dup[0]["properties"]["key"] == "py/dup.bin"
+    (invalid,) = [line for line in lines if line["request_id"] == "v"]
+    fields = [item["field"] for item in invalid["error"]["errors"]]
+    assert fields[0] == invalid["error"]["field"] and {"bucket", "key"} <= set(fields)
+    assert "s3_request_id" in invalid["error"] and "request_id" not in invalid["error"]
+
+
+def test_python_cancel_and_deadline_of_queued_requests_write_nothing(
+    conn_file, seaweed_bucket, seaweed_client, big_file
+):
+    served = Served(conn_file, "--workers", "1")
+    served.next()
+    served.send(put("slow", seaweed_bucket, "py/slow.bin", documents=[{"path": big_file}]))
+    served.send(put("victim", seaweed_bucket, "py/victim.txt"))
+    served.send({"cancel": "victim"})
+    served.send(put("late", seaweed_bucket, "py/late.txt", deadline_ms=10))
+    served.process.stdin.close()
+    finals = {line["request_id"]: line for line in served.until_eof() if "status" in line}
+    assert finals["slow"]["status"] == "ok"
+    assert finals["victim"]["status"] == "cancelled"
+    assert finals["victim"]["error"]["kind"] == "cancelled"
+    assert finals["late"]["status"] == "deadline_exceeded"
+    keys = [o["Key"] for o in seaweed_client.list_objects_v2(Bucket=seaweed_bucket)["Contents"]]
+    assert keys == ["py/slow.bin"]
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT])
+def test_python_signal_drains_and_answers_every_request(
+    conn_file, seaweed_bucket, big_file, signal_number
+):
+    served = Served(conn_file, "--workers", "2", "--grace-seconds", "1")
+    served.next()
+    ids = [f"r{n}" for n in range(10)]
+    for request_id in ids:
+        served.send(
+            put(request_id, seaweed_bucket, f"py/{request_id}", documents=[{"path": big_file}])
+        )
+    while "status" not in (line := served.next()):
+        pass
+    started = time.monotonic()
+    served.process.send_signal(signal_number)
+    lines = [line, *served.until_eof()]
+    assert served.process.wait(60) == 0
+    assert time.monotonic() - started < 30
+    finals = [line for line in lines if "status" in line]
+    assert sorted(line["request_id"] for line in finals) == sorted(ids)
+    statuses = {line["status"] for line in finals}
+    assert statuses == {"ok", "cancelled"}
