@@ -19,6 +19,10 @@ class Flight:
     answered: bool = False
     documents: int = 0
     timer: threading.Timer | None = None
+    upload: Any = None
+    """The `ChunkStream` of a document whose content arrives in chunk lines."""
+    upload_index: int = -1
+    chunked_output: bool = False
 
 
 class Flights:
@@ -55,6 +59,8 @@ class Flights:
             flight.answered = True
             if flight.timer is not None:
                 flight.timer.cancel()
+            if flight.upload is not None:
+                flight.upload.abandoned = True
             self._by_id.pop(self._key(flight.id), None)
             self._idle.notify_all()
             return True

@@ -14,16 +14,19 @@ from importlib import metadata
 from typing import Any, BinaryIO
 
 from s3_connector.connector import cancellation
+from s3_connector.connector.documents import Document
 from s3_connector.connector.errors import Cancelled, ConnectorError, InvalidInput, classify
 from s3_connector.connector.harness import Harness
 from s3_connector.connector.redaction import redact
 
 from .agent import SERVE_FIELDS, Agent, _compact, _redacted, decode_line, parse_request
+from .agent_chunks import ChunkStream, chunk_lines, take_chunk_line
 from .agent_errors import all_errors
 from .agent_flights import Flight, Flights
 from .io import Output
 
 PROTOCOL = 2
+CHUNK_FIELDS = frozenset({"chunk", "seq", "data", "end", "size", "sha256"})
 QUEUED = 256
 """Requests read ahead of the workers (cancel and ping lines are read past them)."""
 
@@ -51,6 +54,8 @@ class AgentV2(Agent):
         self.grace_seconds = grace_seconds
         self.flights = Flights()
         self.stop_reason: str | None = None
+        self._uploads: dict[str, ChunkStream] = {}
+        """Chunked uploads by request id, from their request line to their end frame."""
 
     # lines out
 
@@ -158,6 +163,9 @@ class AgentV2(Agent):
             data = json.loads(raw)
         except ValueError:
             data = None
+        if isinstance(data, dict) and "chunk" in data and set(data) <= CHUNK_FIELDS:
+            self._chunk(number, data)
+            return
         if isinstance(data, dict) and set(data) == {"cancel"}:
             flight = self.flights.find(data["cancel"])
             if flight is not None:
@@ -180,6 +188,12 @@ class AgentV2(Agent):
         ):
             self._refuse(number, InvalidInput("must be a positive integer", field="deadline_ms"))
             return
+        chunked = data.pop("content_chunks", None)
+        try:
+            upload = self._chunked_upload(data)
+        except InvalidInput as exc:
+            self._refuse(number, exc)
+            return
         flight = self.flights.open(request_id, number)
         if flight is None:
             error = InvalidInput(
@@ -188,6 +202,10 @@ class AgentV2(Agent):
             )
             self._refuse(number, error)
             return
+        flight.chunked_output = chunked is True
+        if upload is not None:
+            flight.upload_index, flight.upload = upload
+            self._uploads[Flights._key(request_id)] = flight.upload
         if deadline is not None:
             message = f"the request did not finish within deadline_ms {deadline}"
             flight.timer = threading.Timer(
@@ -205,6 +223,10 @@ class AgentV2(Agent):
         try:
             try:
                 request = parse_request(flight.id, data, self.secret_names)
+                if flight.upload is not None and request.documents:
+                    index = flight.upload_index
+                    properties = request.documents[index].properties
+                    request.documents[index] = Document(properties, flight.upload)
                 self._run_flight(request, flight)
                 self._conclude(flight, "ok")
             except _Abandoned:
@@ -233,11 +255,54 @@ class AgentV2(Agent):
         prepared = harness.prepare(request.activity, request.config)
         output = Output(os.path.join(request.output_dir, "")) if request.output_dir else None
         for document in prepared.run(documents, check_first=True):
-            line = self._document_line(request.id, document, output)
-            with self.flights.lock:
-                if flight.answered:
-                    raise _Abandoned
-                self._write(line)
-                flight.documents += 1
+            chunked = flight.chunked_output and output is None and document.has_content
+            shown = Document(document.properties) if chunked else document
+            self._checked_write(flight, self._document_line(request.id, shown, output))
+            flight.documents += 1
+            if chunked:
+                for line in chunk_lines(request.id, document):
+                    self._checked_write(flight, _compact(line) + "\n")
+
+    def _checked_write(self, flight: Flight, line: str) -> None:
+        """Write a line of `flight`, unless it was answered (then stop the request)."""
+        with self.flights.lock:
             if flight.answered:
                 raise _Abandoned
+            self._write(line)
+
+    def _chunked_upload(self, data: dict[str, Any]) -> tuple[int, ChunkStream] | None:
+        """The document whose content comes in chunk lines (`"content_chunks": true`, at most
+        one per request), replaced in `data` by the same document without that field."""
+        documents = data.get("documents")
+        if not isinstance(documents, list):
+            return None
+        found = [
+            index
+            for index, item in enumerate(documents)
+            if isinstance(item, dict) and item.get("content_chunks") is not None
+        ]
+        if not found:
+            return None
+        where = f"documents[{found[0]}].content_chunks"
+        if len(found) > 1:
+            where = f"documents[{found[1]}].content_chunks"
+            raise InvalidInput("at most one document of a request may have chunks", field=where)
+        item = documents[found[0]]
+        if item["content_chunks"] is not True:
+            raise InvalidInput("must be true", field=where)
+        documents[found[0]] = {
+            name: value for name, value in item.items() if name != "content_chunks"
+        }
+        return found[0], ChunkStream(where)
+
+    def _chunk(self, number: int, data: dict[str, Any]) -> None:
+        key = Flights._key(data["chunk"])
+        stream = self._uploads.get(key)
+        if stream is None:
+            error = InvalidInput(
+                "no request with chunked content is in flight with this id", field="chunk"
+            )
+            self._refuse(number, error)
+            return
+        if take_chunk_line(stream, data) == "end":
+            self._uploads.pop(key, None)

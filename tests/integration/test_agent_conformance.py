@@ -1,5 +1,7 @@
 """Agent protocol version 2 against SeaweedFS, driven from Node.js (tests/js) and Python."""
 
+import base64
+import hashlib
 import json
 import os
 import queue
@@ -167,3 +169,51 @@ def test_python_signal_drains_and_answers_every_request(
     assert sorted(line["request_id"] for line in finals) == sorted(ids)
     statuses = {line["status"] for line in finals}
     assert statuses == {"ok", "cancelled"}
+
+
+def test_python_fifty_mib_put_and_got_back_by_chunks(conn_file, seaweed_bucket, seaweed_client):
+    served = Served(conn_file)
+    served.next()
+    request = put("big", seaweed_bucket, "py/big.bin", documents=[{"content_chunks": True}])
+    served.send(request)
+    digest = hashlib.sha256()
+    size = 0
+    for sequence in range(50):
+        data = os.urandom(1024 * 1024)
+        digest.update(data)
+        size += len(data)
+        chunk = base64.b64encode(data).decode()
+        served.send({"chunk": "big", "seq": sequence, "data": chunk})
+    served.send({"chunk": "big", "end": True, "size": size, "sha256": digest.hexdigest()})
+    stored = served.next()
+    assert stored["properties"]["size"] == size and served.next()["status"] == "ok"
+    head = seaweed_client.head_object(Bucket=seaweed_bucket, Key="py/big.bin")
+    assert head["ContentLength"] == size
+
+    served.send({**get_request("back", seaweed_bucket, "py/big.bin"), "content_chunks": True})
+    document = served.next()
+    assert "content" not in document and document["properties"]["key"] == "py/big.bin"
+    received = hashlib.sha256()
+    expected = 0
+    while "chunk_end" not in (line := served.next()):
+        assert line["chunk"] == expected
+        received.update(base64.b64decode(line["data"]))
+        expected += 1
+    assert (line["size"], line["sha256"]) == (size, digest.hexdigest())
+    assert received.hexdigest() == digest.hexdigest() and line["chunks"] == expected
+    assert served.next()["status"] == "ok"
+
+    served.send(put("bad", seaweed_bucket, "py/bad.bin", documents=[{"content_chunks": True}]))
+    served.send({"chunk": "bad", "seq": 0, "data": base64.b64encode(b"abc").decode()})
+    served.send({"chunk": "bad", "end": True, "size": 3, "sha256": "0" * 64})
+    failed = served.next()
+    assert failed["status"] == "error"
+    assert failed["error"]["field"] == "documents[0].content_chunks"
+    served.process.stdin.close()
+    assert served.until_eof() == [] and served.process.wait(30) == 0
+    listed = seaweed_client.list_objects_v2(Bucket=seaweed_bucket).get("Contents", [])
+    assert [o["Key"] for o in listed] == ["py/big.bin"]
+
+
+def get_request(request_id, bucket, key):
+    return {"id": request_id, "activity": "get_object", "config": {"bucket": bucket, "key": key}}
