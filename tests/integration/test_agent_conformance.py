@@ -41,7 +41,13 @@ def test_node_agent_conformance(conn_file, seaweed_bucket, tmp_path):
     assert {"ready", "ping", "concurrent_250_matched_by_id", "duplicate_id_refused"} <= set(
         report["checks"]
     )
-    assert {"unparseable_line", "cancel", "deadline", "sigterm_drain"} <= set(report["checks"])
+    assert {
+        "unparseable_line",
+        "cancel",
+        "deadline",
+        "sigterm_drain",
+        "fifty_mib_by_chunks",
+    } <= set(report["checks"])
 
 
 class Served:

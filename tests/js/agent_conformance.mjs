@@ -2,7 +2,7 @@
 // Usage: node agent_conformance.mjs S3C CONN_FILE BUCKET WORK_DIR
 // Prints one JSON report {ok, checks: {name: {ok, detail}}}; exits 0 when every check passes.
 import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -116,6 +116,50 @@ async function main() {
       agent.statuses.get('"dup"').length === 1 &&
       agent.documents.get('"dup"')[0].properties.key === "conf/dup.bin",
     { refused, firstAnswer },
+  );
+
+  // A 50 MiB object put by chunk lines and got back by chunk lines, checksum verified.
+  const sent = createHash("sha256");
+  let size = 0;
+  const stored = agent.request({ ...put("chunks-put", "conf/fifty.bin"), documents: [{ content_chunks: true }] });
+  for (let seq = 0; seq < 50; seq += 1) {
+    const data = randomBytes(1024 * 1024);
+    sent.update(data);
+    size += data.length;
+    agent.send({ chunk: "chunks-put", seq, data: data.toString("base64") });
+  }
+  const sentDigest = sent.digest("hex");
+  agent.send({ chunk: "chunks-put", end: true, size, sha256: sentDigest });
+  const storedAnswer = await stored;
+  const got = await agent.request({
+    id: "chunks-get",
+    activity: "get_object",
+    config: { bucket, key: "conf/fifty.bin" },
+    content_chunks: true,
+  });
+  const lines = agent.documents.get('"chunks-get"') ?? [];
+  const received = createHash("sha256");
+  let receivedSize = 0;
+  let inOrder = true;
+  lines
+    .filter((line) => "chunk" in line)
+    .forEach((line, index) => {
+      inOrder &&= line.chunk === index;
+      const data = Buffer.from(line.data, "base64");
+      received.update(data);
+      receivedSize += data.length;
+    });
+  const end = lines.find((line) => line.chunk_end);
+  check(
+    "fifty_mib_by_chunks",
+    storedAnswer.status === "ok" &&
+      got.status === "ok" &&
+      inOrder &&
+      receivedSize === size &&
+      end?.size === size &&
+      end?.sha256 === sentDigest &&
+      received.digest("hex") === sentDigest,
+    { stored: storedAnswer.status, got: got.status, receivedSize, end },
   );
 
   const badLine = agent.send("this is not json");
