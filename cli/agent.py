@@ -35,6 +35,7 @@ from s3_connector.connector.redaction import redact, register
 from s3_connector.connector.registry import Registry
 from s3_connector.connector.streaming_json import write_json
 
+from .agent_pipes import FifoReader, is_fifo
 from .io import Output
 from .options import connection_from
 
@@ -173,6 +174,8 @@ def _document(item: Any, where: str) -> Document:
                 field=f"{where}.{name}",
             ) from None
     path = Path(value)
+    if is_fifo(value):
+        return Document({"file_name": path.name, **properties}, FifoReader(value))
     if not path.is_file():
         raise InvalidInput(f"{value} is not a readable file", field=f"{where}.path")
     return Document({"file_name": path.name, **properties}, path)

@@ -23,6 +23,7 @@ class Flight:
     """The `ChunkStream` of a document whose content arrives in chunk lines."""
     upload_index: int = -1
     chunked_output: bool = False
+    output_fifo: str | None = None
 
 
 class Flights:

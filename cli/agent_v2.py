@@ -23,6 +23,7 @@ from .agent import SERVE_FIELDS, Agent, _compact, _redacted, decode_line, parse_
 from .agent_chunks import ChunkStream, chunk_lines, take_chunk_line
 from .agent_errors import all_errors
 from .agent_flights import Flight, Flights
+from .agent_pipes import is_fifo, write_to_fifo
 from .io import Output
 
 PROTOCOL = 2
@@ -189,6 +190,12 @@ class AgentV2(Agent):
             self._refuse(number, InvalidInput("must be a positive integer", field="deadline_ms"))
             return
         chunked = data.pop("content_chunks", None)
+        fifo = data.pop("output_fifo", None)
+        if fifo is not None and not (isinstance(fifo, str) and is_fifo(fifo)):
+            self._refuse(
+                number, InvalidInput("must be the path of a named pipe", field="output_fifo")
+            )
+            return
         try:
             upload = self._chunked_upload(data)
         except InvalidInput as exc:
@@ -203,6 +210,7 @@ class AgentV2(Agent):
             self._refuse(number, error)
             return
         flight.chunked_output = chunked is True
+        flight.output_fifo = fifo
         if upload is not None:
             flight.upload_index, flight.upload = upload
             self._uploads[Flights._key(request_id)] = flight.upload
@@ -255,6 +263,13 @@ class AgentV2(Agent):
         prepared = harness.prepare(request.activity, request.config)
         output = Output(os.path.join(request.output_dir, "")) if request.output_dir else None
         for document in prepared.run(documents, check_first=True):
+            if flight.output_fifo and document.has_content and output is None:
+                size = write_to_fifo(document, flight.output_fifo, "output_fifo")
+                line = self._document_line(request.id, Document(document.properties), None)
+                line = line[:-2] + ',"output_fifo_bytes":' + str(size) + "}\n"
+                self._checked_write(flight, line)
+                flight.documents += 1
+                continue
             chunked = flight.chunked_output and output is None and document.has_content
             shown = Document(document.properties) if chunked else document
             self._checked_write(flight, self._document_line(request.id, shown, output))

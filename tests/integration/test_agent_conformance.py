@@ -223,3 +223,34 @@ def test_python_fifty_mib_put_and_got_back_by_chunks(conn_file, seaweed_bucket, 
 
 def get_request(request_id, bucket, key):
     return {"id": request_id, "activity": "get_object", "config": {"bucket": bucket, "key": key}}
+
+
+def test_python_content_by_named_pipe_both_ways(conn_file, seaweed_bucket, tmp_path):
+    data = os.urandom(3 * 1024 * 1024 + 5)
+    source, sink = tmp_path / "in.fifo", tmp_path / "out.fifo"
+    os.mkfifo(source)
+    os.mkfifo(sink)
+    writer = threading.Thread(target=source.write_bytes, args=(data,))
+    writer.start()
+    served = Served(conn_file)
+    served.next()
+    served.send(put("pipe-in", seaweed_bucket, "py/piped.bin", documents=[{"path": str(source)}]))
+    stored = served.next()
+    assert stored["properties"]["size"] == len(data) and served.next()["status"] == "ok"
+    writer.join(10)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(sink.read_bytes()))
+    reader.start()
+    served.send(
+        {**get_request("pipe-out", seaweed_bucket, "py/piped.bin"), "output_fifo": str(sink)}
+    )
+    document = served.next()
+    assert document["output_fifo_bytes"] == len(data) and "content" not in document
+    assert served.next()["status"] == "ok"
+    reader.join(10)
+    assert received == [data]
+    served.send({**get_request("no-pipe", seaweed_bucket, "py/piped.bin"), "output_fifo": "x"})
+    refused = served.next()
+    assert refused["request_id"] is None and refused["error"]["field"] == "output_fifo"
+    served.process.stdin.close()
+    assert served.process.wait(30) == 0
