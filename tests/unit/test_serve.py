@@ -414,3 +414,47 @@ def test_a_closed_stdout_stops_serving(moto, workers):
     with pytest.raises(BrokenPipeError):
         agent.serve(io.BytesIO(b'{"activity": "nope"}\n' * 50))
     assert agent.requests < 50
+
+
+def test_protocol_2_ready_line_and_ping_never_call_s3(tmp_path, monkeypatch):
+    path = tmp_path / "conn.json"
+    path.write_text(json.dumps({**MOTO_SETTINGS, "endpoint_url": "http://127.0.0.1:9"}))
+    monkeypatch.setattr(connection_module.Connection, "client", None)  # any S3 call fails
+    code, lines, _ = serve_lines(
+        {"id": "p", "ping": True}, args=("--protocol", "2"), conn_file=str(path)
+    )
+    ready, pong = lines
+    assert code == 0 and ready["ready"] is True and ready["protocol"] == 2
+    assert "put_object" in ready["activities"] and "request_id" not in ready
+    assert pong == {"request_id": "p", "status": "ok", "pong": True, "documents": 0}
+
+
+def test_protocol_2_refusals_carry_a_null_id_and_the_line(moto, conn_file):
+    code, lines, _ = serve_lines(
+        "not json",
+        "",
+        {"activity": "get_object"},
+        {"id": "x", "activity": "get_object", "deadline_ms": 0},
+        {"cancel": "nobody"},
+        args=("--protocol", "2"),
+        conn_file=conn_file,
+    )
+    refused = [(line["request_id"], line["line"], line["error"]["field"]) for line in lines[1:]]
+    assert code == 0
+    assert refused == [(None, 1, "request"), (None, 3, "id"), (None, 4, "deadline_ms")]
+
+
+def test_protocol_2_reports_every_validation_error(moto, conn_file):
+    request = {
+        "id": "v",
+        "activity": "put_object",
+        "config": {"bucket": "B!", "key": "", "storage_class": "CHEAP"},
+    }
+    _, lines, _ = serve_lines(request, args=("--protocol", "2"), conn_file=conn_file)
+    error = lines[1]["error"]
+    assert [item["field"] for item in error["errors"]] == ["bucket", "key", "storage_class"]
+    assert (error["field"], error["message"]) == (
+        error["errors"][0]["field"],
+        error["errors"][0]["message"],
+    )
+    assert error["s3_request_id"] is None
