@@ -56,6 +56,7 @@ class AgentV2(Agent):
         self.flights = Flights()
         self.stop_reason: str | None = None
         self._uploads: dict[str, ChunkStream] = {}
+        self._reading = False
         """Chunked uploads by request id, from their request line to their end frame."""
 
     # lines out
@@ -124,19 +125,28 @@ class AgentV2(Agent):
     # the loop
 
     def stop(self, reason: str) -> None:
-        """Called from a signal handler in the reading thread: raises `Stopping` there."""
+        """Called from a signal handler in the reading thread: stops reading (raising
+        `Stopping` out of a read in progress, never out of a line being handled)."""
         if self.stop_reason is None:
             self.stop_reason = reason
-            raise Stopping(reason)
+            if self._reading:
+                raise Stopping(reason)
 
     def serve(self, stream: BinaryIO) -> None:
         self._write(_compact(self.ready_line()) + "\n")
         slots = threading.BoundedSemaphore(max(QUEUED, self.workers * 4))
         pool = ThreadPoolExecutor(self.workers, thread_name_prefix="s3c-serve")
+        number = 0
         try:
-            for number, raw in enumerate(iter(stream.readline, b""), 1):
-                if self._broken is not None:
+            while self.stop_reason is None and self._broken is None:
+                self._reading = True
+                try:
+                    raw = stream.readline()
+                finally:
+                    self._reading = False
+                if not raw:
                     break
+                number += 1
                 self._accept(number, raw, pool, slots)
         except Stopping:
             pass
