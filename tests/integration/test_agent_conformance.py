@@ -157,9 +157,9 @@ def test_python_cancel_and_deadline_of_queued_requests_write_nothing(
 def test_python_signal_drains_and_answers_every_request(
     conn_file, seaweed_bucket, big_file, signal_number
 ):
-    served = Served(conn_file, "--workers", "2", "--grace-seconds", "1")
+    served = Served(conn_file, "--workers", "2", "--grace-seconds", "0.5")
     served.next()
-    ids = [f"r{n}" for n in range(10)]
+    ids = [f"r{n}" for n in range(20)]
     for request_id in ids:
         served.send(
             put(request_id, seaweed_bucket, f"py/{request_id}", documents=[{"path": big_file}])

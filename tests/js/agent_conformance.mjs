@@ -190,10 +190,10 @@ async function main() {
   check("serial_exit", (await serial.close()) === 0);
 
   // SIGTERM with requests in flight: each gets exactly one status line, exit 0.
-  const draining = new Agent(["--workers", "2", "--grace-seconds", "1"]);
+  const draining = new Agent(["--workers", "2", "--grace-seconds", "0.5"]);
   await draining.ready;
   const ids = [];
-  for (let i = 0; i < 12; i += 1) {
+  for (let i = 0; i < 20; i += 1) {
     ids.push(`drain-${i}`);
     draining.request(slowPut(`drain-${i}`, `conf/drain/${i}.bin`, big));
   }
