@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import io
 import queue
@@ -52,6 +53,17 @@ class ChunkStream(io.RawIOBase):
                 return
             except queue.Full:
                 continue
+
+    def abandon(self) -> None:
+        """Nobody will read on (the request was answered): drop chunks from now on, and wake
+        a read waiting for one."""
+        self.abandoned = True
+        with contextlib.suppress(queue.Full):
+            self._queue.put_nowait(_End(None, None, "the request was answered"))
+
+    def end_of_input(self) -> None:
+        """Standard input ended before the end frame: the read fails."""
+        self.feed(_End(None, None, "standard input ended before the chunks' end frame"))
 
     def readinto(self, buffer: Any) -> int:
         while not len(self._data):

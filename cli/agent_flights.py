@@ -61,7 +61,7 @@ class Flights:
             if flight.timer is not None:
                 flight.timer.cancel()
             if flight.upload is not None:
-                flight.upload.abandoned = True
+                flight.upload.abandon()
             self._by_id.pop(self._key(flight.id), None)
             self._idle.notify_all()
             return True

@@ -150,6 +150,8 @@ class AgentV2(Agent):
                 self._accept(number, raw, pool, slots)
         except Stopping:
             pass
+        for upload in list(self._uploads.values()):
+            upload.end_of_input()
         self._drain(pool)
         if self._broken is not None:
             raise self._broken

@@ -254,3 +254,17 @@ def test_python_content_by_named_pipe_both_ways(conn_file, seaweed_bucket, tmp_p
     assert refused["request_id"] is None and refused["error"]["field"] == "output_fifo"
     served.process.stdin.close()
     assert served.process.wait(30) == 0
+
+
+def test_python_chunks_that_never_end_fail_at_eof_and_write_nothing(
+    conn_file, seaweed_bucket, seaweed_client
+):
+    served = Served(conn_file)
+    served.next()
+    served.send(put("cut", seaweed_bucket, "py/cut.bin", documents=[{"content_chunks": True}]))
+    served.send({"chunk": "cut", "seq": 0, "data": base64.b64encode(b"part").decode()})
+    served.process.stdin.close()
+    (final,) = served.until_eof()
+    assert final["status"] == "error" and "end frame" in final["error"]["message"]
+    assert served.process.wait(30) == 0
+    assert "Contents" not in seaweed_client.list_objects_v2(Bucket=seaweed_bucket)
