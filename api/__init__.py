@@ -5,8 +5,13 @@ The public API, for hosts that embed the connector::
     from s3_connector import Connection, Document, Harness
 
     harness = Harness(Connection({"auth": "default_chain"}))
-    for response in harness.run("get_object", {"bucket": "data-in", "key": "a.csv"}):
-        print(response.properties)
+    [stored] = harness.run("put_object", {"bucket": "data-in"}, [Document.from_path("a.csv")])
+    [fetched] = harness.run("get_object", {"bucket": "data-in", "key": "a.csv"})
+    with fetched.open() as stream:
+        print(stream.read())
+
+`run()` returns once every document has run (`lazy=True` yields responses as they come);
+see docs/harness.md.
 
 Names are imported when first used, so `import s3_connector` stays cheap.
 """

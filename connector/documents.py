@@ -15,6 +15,7 @@ Content = bytes | os.PathLike | BinaryIO | None
 
 class Document:
     """Properties (a dict) and optional content: bytes, a file path or a binary stream.
+    `Document(properties, content)`, or `from_bytes`, `from_path` and `from_stream`.
 
     A file is opened only when read, and a stream is handed on as it is, so a document
     never needs its whole content in memory. A stream can be read once.
@@ -46,9 +47,28 @@ class Document:
         return self
 
     @classmethod
-    def from_path(cls, path: str | os.PathLike, file_name: str | None = None) -> Document:
+    def from_bytes(cls, data: bytes, **properties: Any) -> Document:
+        """A document whose content is `data`: `Document.from_bytes(b"id,total", key="a.csv")`."""
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise TypeError(f"from_bytes takes bytes, not {type(data).__name__}")
+        return cls(properties, bytes(data))
+
+    @classmethod
+    def from_path(
+        cls, path: str | os.PathLike, file_name: str | None = None, **properties: Any
+    ) -> Document:
+        """A document whose content is the file at `path`, opened only when read; its
+        `file_name` property is the file's name unless given."""
         path = Path(path)
-        return cls({"file_name": file_name or path.name}, path)
+        return cls({"file_name": file_name or path.name, **properties}, path)
+
+    @classmethod
+    def from_stream(cls, stream: BinaryIO, **properties: Any) -> Document:
+        """A document whose content is a binary stream (a file object, a pipe, a socket's
+        file): read once, as the activity runs, never held whole in memory."""
+        if not callable(getattr(stream, "read", None)) or isinstance(stream, io.TextIOBase):
+            raise TypeError(f"from_stream takes a binary stream, not {type(stream).__name__}")
+        return cls(properties, stream)
 
     @property
     def has_content(self) -> bool:

@@ -15,6 +15,7 @@ from .documents import Document
 from .errors import Cancelled, InvalidInput
 from .fields import InputRules, input_rules
 from .registry import Registry
+from .streaming_json import materialize
 
 BOUND_TO_BUCKET = ("region", "version_id")
 """Tracked properties that describe the tracked bucket's object, not any other bucket's."""
@@ -202,6 +203,13 @@ def _buffer_weight(document: Document) -> int:
     return min(size, _PART)
 
 
+def _completed(document: Document) -> Document:
+    """The response with its lazy properties read (which runs what they stream) before the
+    run goes on to the next document."""
+    document.properties = materialize(document.properties)
+    return document
+
+
 class Harness:
     """Runs the registry's activities: validates their configuration, then runs them on
     documents."""
@@ -236,5 +244,21 @@ class Harness:
         activity_id: str,
         config: Mapping[str, Any] | None = None,
         documents: Iterable[Document] | None = None,
-    ) -> Iterator[Document]:
-        return self.prepare(activity_id, config).run(documents)
+        *,
+        lazy: bool = False,
+    ) -> list[Document] | Iterator[Document]:
+        """Run an activity on `documents` (once, without them, if it needs no content).
+
+        An activity that writes or looks anything up runs now: `run` returns the list of
+        response documents, in input order, once every document has run and the lazy parts
+        of each response (a listing's objects, a purge's keys) have been read into lists, so a
+        run whose result is ignored has still written, or purged. `lazy=True` yields the
+        responses as they come instead, in bounded memory, for long streams of documents (the
+        CLI and `s3c serve` do). An activity that produces content (Get Object) always
+        yields lazily: each response's content is a stream, read before the next object is
+        fetched, and a read that is never iterated changes nothing."""
+        prepared = self.prepare(activity_id, config)
+        responses = prepared.run(documents)
+        if lazy or prepared.descriptor["document"]["content"] == "produces":
+            return responses
+        return [_completed(document) for document in responses]

@@ -50,9 +50,9 @@ class JsonObjectContract(ActivityContract):
         put_json(client, bucket)
 
 
-def run_one(harness, activity_id, config, documents=None):
+def run_one(harness, activity_id, config, documents=None, *, lazy=False):
     """Run an activity that answers with one document; its properties."""
-    [document] = harness.run(activity_id, config, documents)
+    [document] = harness.run(activity_id, config, documents, lazy=lazy)
     return document.properties
 
 

@@ -77,9 +77,9 @@ def test_required_dynamic_field_may_come_later_from_the_document(harness):
         prepared.settings_for(Document())
 
 
-def test_responses_are_yielded_lazily(harness):
+def test_responses_are_yielded_lazily_when_asked(harness):
     endless = (Document({"n": n}) for n in itertools.count())
-    responses = harness.run("echo", {"bucket": "b"}, endless)
+    responses = harness.run("echo", {"bucket": "b"}, endless, lazy=True)
     assert [d.properties["n"] for d in itertools.islice(responses, 3)] == [0, 1, 2]
 
 

@@ -68,7 +68,7 @@ def test_the_listing_streams_object_by_object(moto_connection, keys_2500):
     moto_connection.client().meta.events.register(
         "before-call.s3.ListObjectsV2", lambda **_: calls.append(1)
     )
-    [document] = Harness(moto_connection).run("list_objects", {"bucket": bucket})
+    [document] = Harness(moto_connection).run("list_objects", {"bucket": bucket}, lazy=True)
     objects = document.properties["objects"]
     assert next(objects)["key"] == "data/00000.txt"
     assert len(calls) <= 2  # the first page, and at most the next one fetched ahead

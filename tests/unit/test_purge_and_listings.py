@@ -32,8 +32,8 @@ def stored_keys(s3, bucket):
     return [item["Key"] for page in pages for item in page.get("Contents", [])]
 
 
-def run_one(connection, activity, config):
-    [document] = Harness(connection).run(activity, config)
+def run_one(connection, activity, config, *, lazy=False):
+    [document] = Harness(connection).run(activity, config, lazy=lazy)
     return materialize(document.properties)
 
 
@@ -92,7 +92,7 @@ def test_prefixes_are_streamed_after_the_first_page(moto_connection, folders, mo
         "before-call.s3.ListObjectsV2", lambda **_: calls.append(1)
     )
     config = {"bucket": bucket, "prefix": "root/"}
-    [document] = Harness(moto_connection).run("list_prefixes", config)
+    [document] = Harness(moto_connection).run("list_prefixes", config, lazy=True)
     assert len(calls) <= 2  # the first page, and at most the next one fetched ahead
     assert next(document.properties["prefixes"]) == "root/00/"
     out = io.StringIO()
@@ -302,7 +302,7 @@ def test_keys_stream_batch_by_batch(moto_connection, tree):
     bucket, _, _ = tree
     sizes = count_deletes(moto_connection)
     [document] = Harness(moto_connection).run(
-        "purge", {"bucket": bucket, "prefix": "data/", "dry_run": False}
+        "purge", {"bucket": bucket, "prefix": "data/", "dry_run": False}, lazy=True
     )
     assert sizes == []
     keys = document.properties["keys"]
@@ -313,7 +313,7 @@ def test_keys_stream_batch_by_batch(moto_connection, tree):
 def test_counts_read_first_finish_the_purge(moto_connection, tree, s3):
     bucket, _, outside = tree
     [document] = Harness(moto_connection).run(
-        "purge", {"bucket": bucket, "prefix": "data/", "dry_run": False}
+        "purge", {"bucket": bucket, "prefix": "data/", "dry_run": False}, lazy=True
     )
     assert document.properties["deleted"]() == 25
     assert sorted(stored_keys(s3, bucket)) == sorted(outside)
@@ -344,7 +344,7 @@ def test_keys_s3_did_not_delete_are_reported_then_raised(moto_connection, tree):
     bucket, _, _ = tree
     RefuseKey("data/07").register(moto_connection.client())
     config = {"bucket": bucket, "prefix": "data/", "dry_run": False}
-    responses = Harness(moto_connection).run("purge", config)
+    responses = Harness(moto_connection).run("purge", config, lazy=True)
     document = next(responses)
     out = io.StringIO()
     write_json(document.properties, out)  # as `s3c run` writes it, before the next response
@@ -361,7 +361,7 @@ def test_a_response_read_after_the_run_reports_failures_without_raising(moto_con
     bucket, _, _ = tree
     RefuseKey("data/24").register(moto_connection.client())
     config = {"bucket": bucket, "prefix": "data/", "dry_run": False}
-    result = run_one(moto_connection, "purge", config)
+    result = run_one(moto_connection, "purge", config, lazy=True)
     assert [f["key"] for f in result["failed"]] == ["data/24"] and result["deleted"] == 24
 
 
@@ -380,7 +380,7 @@ def test_a_refused_delete_request_stops_the_purge(moto_connection, tree, s3):
     client.meta.events.register("before-call.s3.ListObjectsV2", lambda **_: listings.append(1))
     client.meta.events.register("before-call.s3.DeleteObjects", _refuse_delete_objects)
     responses = Harness(moto_connection).run(
-        "purge", {"bucket": bucket, "prefix": "data/", "dry_run": False}
+        "purge", {"bucket": bucket, "prefix": "data/", "dry_run": False}, lazy=True
     )
     result = materialize(next(responses).properties)
     assert result["keys"] == [] and result["deleted"] == 0 and result["delete_calls"] == 1
