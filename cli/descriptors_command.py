@@ -50,22 +50,6 @@ def show(descriptor_id: str) -> None:
     click.echo(json.dumps(descriptor, indent=2))
 
 
-def bundle() -> dict:
-    from importlib.metadata import version
-
-    from s3_connector.connector.descriptor_checks import meta_schema
-
-    registry = Registry.installed()
-    return {
-        "format": "s3-connector/bundle/v1",
-        "connector": "s3-connector",
-        "version": version("s3-connector"),
-        "meta_schema": meta_schema()["$id"],
-        "connection": registry.connection,
-        "activities": list(registry.activities.values()),
-    }
-
-
 @descriptors.command("export")
 @click.option(
     "-o",
@@ -75,6 +59,8 @@ def bundle() -> dict:
 )
 def export(output: str | None) -> None:
     """One versioned bundle of all descriptors, for a designer."""
+    from s3_connector.sdk.bundle import bundle
+
     text = json.dumps(bundle(), indent=2, ensure_ascii=False) + "\n"
     if output:
         from pathlib import Path
