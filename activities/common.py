@@ -27,6 +27,10 @@ from s3_connector.connector.uploads import etag
 __all__ = ["CHECKSUM_ALGORITHMS", "etag"]
 
 
+BUCKET_CHOICES = {"activity": "list_buckets", "items": "buckets", "value": "name", "label": "name"}
+"""A bucket picker's choices: List Buckets' `buckets`, by name."""
+
+
 class BucketSettings(SettingsSchema):
     """The bucket an activity works on, and an optional region override."""
 
@@ -37,6 +41,9 @@ class BucketSettings(SettingsSchema):
             "Bucket name. A document's `bucket` property overrides it (dynamic bucket).",
             group="location",
             dynamic=True,
+            placeholder="my-bucket",
+            examples=["my-bucket"],
+            choices_from=BUCKET_CHOICES,
         ),
     )
     region = RegionName(
@@ -46,6 +53,8 @@ class BucketSettings(SettingsSchema):
             "property overrides it.",
             group="location",
             dynamic=True,
+            placeholder="detected from the bucket",
+            examples=["eu-west-1"],
         ),
     )
 

@@ -42,6 +42,7 @@ from s3_connector.connector.fields import (
 )
 
 from .common import (
+    BUCKET_CHOICES,
     OBJECT_WRITES,
     LocationResponse,
     ObjectSettings,
@@ -97,6 +98,7 @@ class CopyObjectSettings(ObjectSettings):
             "Bucket to copy to; the source bucket when empty.",
             group="location",
             dynamic=True,
+            choices_from=BUCKET_CHOICES,
         ),
     )
     destination_region = RegionName(

@@ -12,7 +12,7 @@ from s3_connector.connector.activity import ResponseSchema, SourceActivity
 from s3_connector.connector.documents import READ_CHUNK, Document
 from s3_connector.connector.downloads import ObjectReader
 from s3_connector.connector.errors import translate
-from s3_connector.connector.fields import FullMatch, describe
+from s3_connector.connector.fields import FullMatch, InputRules, ValueRules, describe
 
 from .common import (
     OBJECT_WRITES,
@@ -50,6 +50,14 @@ class _ByteRange(FullMatch):
         if not first and _position(last) == (1, "0"):
             raise ValidationError(f"{RANGE_RULE}; a suffix range must be at least 1 byte")
         return value
+
+    def value_rules(self, rules: InputRules) -> ValueRules:
+        described = super().value_rules(rules)
+        return ValueRules(
+            described.schema,
+            described.messages,
+            ("its first byte must not be after its last; a suffix range is at least 1 byte",),
+        )
 
 
 def range_field() -> fields.String:

@@ -118,6 +118,7 @@ class ListObjectsSettings(BucketSettings):
             "ready for the next activity (e.g. Get Object); the last one says whether the "
             "listing was truncated.",
             group="options",
+            labels={"listing": "One listing document", "objects": "One document per object"},
         ),
     )
     sse_c_key = sse_c_key_field(

@@ -17,7 +17,14 @@ from typing import Any, TypeVar
 from marshmallow import ValidationError, fields, validate
 
 from s3_connector.connector.errors import InvalidInput
-from s3_connector.connector.fields import MAX_KEY_BYTES, WholeNumber, check_text, describe
+from s3_connector.connector.fields import (
+    MAX_KEY_BYTES,
+    InputRules,
+    ValueRules,
+    WholeNumber,
+    check_text,
+    describe,
+)
 from s3_connector.connector.streaming_json import Deferred
 
 from . import continuation
@@ -38,17 +45,30 @@ def max_results_field(description: str, maximum: int = MAX_RESULTS) -> WholeNumb
     )
 
 
-def _check_token(token: str) -> None:
+TOKEN_RULE = "must be a next_continuation_token: printable ASCII, no spaces"
+
+
+class TokenRules(validate.Validator):
     """A token is printable ASCII (S3's are base64); one this connector issued must decode to
     a key that `check_text` accepts (control characters only where the connection allows)."""
-    if _TOKEN.fullmatch(token) is None:
-        raise ValidationError("must be a next_continuation_token: printable ASCII, no spaces")
-    try:
-        start_after = continuation.request_params(token).get("StartAfter")
-    except InvalidInput as exc:
-        raise ValidationError(exc.message) from None
-    if start_after is not None:
-        check_text(start_after, max_bytes=MAX_KEY_BYTES + 4)
+
+    def __call__(self, token: str) -> str:
+        if _TOKEN.fullmatch(token) is None:
+            raise ValidationError(TOKEN_RULE)
+        try:
+            start_after = continuation.request_params(token).get("StartAfter")
+        except InvalidInput as exc:
+            raise ValidationError(exc.message) from None
+        if start_after is not None:
+            check_text(start_after, max_bytes=MAX_KEY_BYTES + 4)
+        return token
+
+    def value_rules(self, rules: InputRules) -> ValueRules:
+        return ValueRules(
+            {"pattern": f"^{_TOKEN.pattern}$"},
+            {"pattern": TOKEN_RULE},
+            ("a token this connector issued must hold a valid key",),
+        )
 
 
 _TOKEN = re.compile(r"[!-~]+")
@@ -56,7 +76,7 @@ _TOKEN = re.compile(r"[!-~]+")
 
 def continuation_token_field() -> fields.String:
     return fields.String(
-        validate=[validate.Length(min=1), _check_token],
+        validate=[validate.Length(min=1), TokenRules()],
         metadata=describe(
             "Continuation token",
             "next_continuation_token of a truncated listing, to resume it exactly.",

@@ -49,6 +49,7 @@ class PresignSettings(BucketSettings):
             "GET: a link that downloads the object. PUT: a link that uploads it (replacing "
             "any object under the key).",
             group="options",
+            labels={"GET": "GET (download link)", "PUT": "PUT (upload link)"},
         ),
     )
     expires_in = WholeNumber(

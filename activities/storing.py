@@ -19,26 +19,29 @@ from s3_connector.connector.errors import InvalidInput
 from s3_connector.connector.fields import (
     MAX_KEY_BYTES,
     FullMatch,
+    InputRules,
     KeyText,
     ObjectKey,
     StringMap,
+    ValueRules,
     describe,
 )
 from s3_connector.connector.uploads import Body
 
 from .common import OBJECT_WRITES, BucketSettings, object_url, split_key, sse_params
 
-STORAGE_CLASSES = (
-    "STANDARD",
-    "REDUCED_REDUNDANCY",
-    "STANDARD_IA",
-    "ONEZONE_IA",
-    "INTELLIGENT_TIERING",
-    "GLACIER",
-    "DEEP_ARCHIVE",
-    "GLACIER_IR",
-    "EXPRESS_ONEZONE",
-)
+STORAGE_CLASS_LABELS = {
+    "STANDARD": "Standard",
+    "REDUCED_REDUNDANCY": "Reduced redundancy",
+    "STANDARD_IA": "Standard-Infrequent Access",
+    "ONEZONE_IA": "One Zone-Infrequent Access",
+    "INTELLIGENT_TIERING": "Intelligent-Tiering",
+    "GLACIER": "Glacier Flexible Retrieval",
+    "DEEP_ARCHIVE": "Glacier Deep Archive",
+    "GLACIER_IR": "Glacier Instant Retrieval",
+    "EXPRESS_ONEZONE": "Express One Zone",
+}
+STORAGE_CLASSES = tuple(STORAGE_CLASS_LABELS)
 _METADATA_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
 _METADATA_VALUE = re.compile(r"[\x20-\x7e]*")
 METADATA_LIMIT = 2048
@@ -49,17 +52,41 @@ MEDIA_TYPE_PATTERN = (
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 
 
-def check_metadata(value: dict[str, str]) -> None:
+METADATA_NAME_RULE = "must be a token of ASCII letters and digits"
+METADATA_VALUE_RULE = "must be printable ASCII"
+METADATA_SIZE_RULE = f"must be at most {METADATA_LIMIT} bytes in all"
+
+
+class MetadataRules(validate.Validator):
     """S3 user metadata: header-token names, printable ASCII values, 2 KB in all."""
-    total = 0
-    for name, item in value.items():
-        if not _METADATA_NAME.fullmatch(name):
-            raise ValidationError(f"name {name!r} must be a token of ASCII letters and digits")
-        if not _METADATA_VALUE.fullmatch(item):
-            raise ValidationError(f"value of {name!r} must be printable ASCII")
-        total += len(name) + len(item)
-    if total > METADATA_LIMIT:
-        raise ValidationError(f"must be at most {METADATA_LIMIT} bytes in all")
+
+    def __call__(self, value: dict[str, str]) -> dict[str, str]:
+        total = 0
+        for name, item in value.items():
+            if not _METADATA_NAME.fullmatch(name):
+                raise ValidationError(f"name {name!r} {METADATA_NAME_RULE}")
+            if not _METADATA_VALUE.fullmatch(item):
+                raise ValidationError(f"value of {name!r} {METADATA_VALUE_RULE}")
+            total += len(name) + len(item)
+        if total > METADATA_LIMIT:
+            raise ValidationError(METADATA_SIZE_RULE)
+        return value
+
+    def value_rules(self, rules: InputRules) -> ValueRules:
+        return ValueRules(
+            {
+                "propertyNames": {
+                    "pattern": f"^{_METADATA_NAME.pattern}$",
+                    "errorMessage": {"pattern": f"a name {METADATA_NAME_RULE}"},
+                },
+                "additionalProperties": {
+                    "type": "string",
+                    "pattern": f"^{_METADATA_VALUE.pattern}$",
+                    "errorMessage": {"pattern": f"a value {METADATA_VALUE_RULE}"},
+                },
+            },
+            runtime=(f"names and values {METADATA_SIZE_RULE}",),
+        )
 
 
 def content_type_field(
@@ -77,7 +104,7 @@ def metadata_field(
     description: str = "User metadata: an object of ASCII strings, stored as x-amz-meta-* headers.",
 ) -> StringMap:
     return StringMap(
-        validate=check_metadata,
+        validate=MetadataRules(),
         metadata=describe("Metadata", description, group="object"),
     )
 
@@ -87,7 +114,9 @@ def storage_class_field(
 ) -> fields.String:
     return fields.String(
         validate=validate.OneOf(STORAGE_CLASSES),
-        metadata=describe("Storage class", description, group="options"),
+        metadata=describe(
+            "Storage class", description, group="options", labels=STORAGE_CLASS_LABELS
+        ),
     )
 
 
@@ -111,6 +140,8 @@ WRITE_SSE_C_KEY = (
 
 class LocatedSettings(BucketSettings):
     """Where an object is stored: `key`, else `folder`/`file_name` (see `object_key`)."""
+
+    runtime_rules = ("without key, folder and file_name make a key of at most 1024 bytes of UTF-8",)
 
     key = ObjectKey(
         metadata=describe(

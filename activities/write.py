@@ -6,11 +6,11 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from marshmallow import ValidationError, fields
+from marshmallow import ValidationError, fields, validate
 
 from s3_connector.connector.documents import INLINE_LIMIT, Document
 from s3_connector.connector.errors import InvalidInput
-from s3_connector.connector.fields import describe
+from s3_connector.connector.fields import InputRules, ValueRules, describe
 
 from .common import sse_c_key_field
 from .storing import (
@@ -30,11 +30,25 @@ TEXT_TYPE = "text/plain; charset=utf-8"
 DATA_LIMIT = INLINE_LIMIT
 
 
+class DataRules(validate.Validator):
+    """`data` is checked as the settings load, before anything runs."""
+
+    def __call__(self, value: Any) -> Any:
+        try:
+            encode(value)
+        except InvalidInput as exc:
+            raise ValidationError(exc.message) from None
+        return value
+
+    def value_rules(self, rules: InputRules) -> ValueRules:
+        return ValueRules(runtime=("text must be valid Unicode (no lone surrogate)",))
+
+
 class WriteSettings(LocatedSettings):
     data = fields.Raw(
         required=True,
         allow_none=True,
-        validate=lambda value: _check_data(value),
+        validate=DataRules(),
         metadata=describe(
             "Data",
             "What to store: a string is stored as UTF-8 text; any other JSON value (object, "
@@ -75,14 +89,6 @@ def _utf8(text: str) -> bytes:
         raise InvalidInput(
             "must be text UTF-8 can encode (it holds a lone surrogate)", field="data"
         ) from None
-
-
-def _check_data(value: Any) -> None:
-    """`data` is checked as the settings load, before anything runs."""
-    try:
-        encode(value)
-    except InvalidInput as exc:
-        raise ValidationError(exc.message) from None
 
 
 class Write(StoringActivity):

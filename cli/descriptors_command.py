@@ -1,8 +1,9 @@
-"""`s3c descriptors`: list, show, export and validate the descriptors.
+"""`s3c descriptors`: list, show, schema, export, choices, preview and validate the
+descriptors.
 
 `list` and `show` serve the shipped activities from their exported descriptors
 (`Registry.installed()`): they import no activity module, and neither boto3, apispec nor
-jsonschema; `export` and `validate` import what they check with when they run.
+jsonschema; the other commands import what they need when they run.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import click
 from s3_connector.connector.registry import SHIPPED_ORIGIN, Registry
 
 from .completion import descriptor_ids
+from .options import connection_option
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -50,18 +52,53 @@ def show(descriptor_id: str) -> None:
     click.echo(json.dumps(descriptor, indent=2))
 
 
+@descriptors.command("schema")
+@click.argument("descriptor_id", metavar="ID", shell_complete=descriptor_ids)
+@connection_option
+def schema(descriptor_id: str, connection_file: str | None) -> None:
+    """The JSON Schema (draft 2020-12) of ID's settings (an activity id, or `connection`):
+    what a form checks. With -c, under that connection's rules (control characters in keys,
+    region names of a custom endpoint); without, Amazon S3's."""
+    from s3_connector.sdk.bundle import json_schema
+
+    _known(descriptor_id)
+    rules = _rules(connection_file)
+    click.echo(json.dumps(json_schema(descriptor_id, rules=rules), indent=2, ensure_ascii=False))
+
+
+EXPORT_FORMATS = ("bundle", "jsonschema", "camunda")
+
+
 @descriptors.command("export")
 @click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, writable=True),
-    help="Write the bundle to this file instead of stdout.",
+    help="Write to this file instead of stdout.",
 )
-def export(output: str | None) -> None:
-    """One versioned bundle of all descriptors, for a designer."""
-    from s3_connector.sdk.bundle import bundle
+@click.option(
+    "--format",
+    "export_format",
+    type=click.Choice(EXPORT_FORMATS),
+    default="bundle",
+    show_default=True,
+    help="bundle: every descriptor, their meta-schema and JSON Schemas. jsonschema: the JSON "
+    "Schema of each one's settings, by id. camunda: Camunda 8 element templates, one per "
+    "activity, as a JSON array.",
+)
+def export(output: str | None, export_format: str) -> None:
+    """Everything a designer loads, in one file."""
+    from s3_connector.sdk.bundle import bundle, json_schemas
 
-    text = json.dumps(bundle(), indent=2, ensure_ascii=False) + "\n"
+    if export_format == "bundle":
+        exported: object = bundle()
+    elif export_format == "jsonschema":
+        exported = json_schemas()
+    else:
+        from s3_connector.sdk.camunda import element_templates
+
+        exported = element_templates(bundle())
+    text = json.dumps(exported, indent=2, ensure_ascii=False) + "\n"
     if output:
         from pathlib import Path
 
@@ -69,6 +106,63 @@ def export(output: str | None) -> None:
         click.echo(f"wrote {output}")
     else:
         click.echo(text, nl=False)
+
+
+@descriptors.command("choices")
+@click.argument("descriptor_id", metavar="ID", shell_complete=descriptor_ids)
+@click.argument("field_name", metavar="FIELD")
+@connection_option
+def choices(descriptor_id: str, field_name: str, connection_file: str | None) -> None:
+    """The values a designer may offer for FIELD of ID, one per line (label, tab, value when
+    they differ): the field's `choices_from` activity, run on the connection."""
+    from s3_connector.sdk.choices import field_choices
+
+    from .options import load_connection
+
+    _known(descriptor_id)
+    for value, label in field_choices(descriptor_id, field_name, load_connection(connection_file)):
+        click.echo(value if label == value else f"{label}\t{value}")
+
+
+@descriptors.command("preview")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(file_okay=False, writable=True),
+    help="Directory to write the page to (created when missing).",
+)
+def preview(output: str) -> None:
+    """A static page that renders the connection's and every activity's form with a stock
+    JSON-Schema form library (json-editor), from the exported JSON Schemas."""
+    from pathlib import Path
+
+    from s3_connector.sdk.bundle import bundle
+    from s3_connector.sdk.preview import write_preview
+
+    index = write_preview(Path(output), bundle())
+    click.echo(f"wrote {index}")
+
+
+def _known(descriptor_id: str) -> None:
+    from s3_connector.connector.errors import InvalidInput
+
+    registry = Registry.installed()
+    if descriptor_id != "connection" and descriptor_id not in registry.ids:
+        known = ", ".join(["connection", *registry.ids])
+        raise InvalidInput(f"unknown descriptor '{descriptor_id}' (known: {known})", field="ID")
+
+
+def _rules(connection_file: str | None):
+    from s3_connector.connector.fields import STRICT_INPUT_RULES
+
+    if connection_file is None:
+        return STRICT_INPUT_RULES
+    from s3_connector.connector.harness import connection_rules
+
+    from .options import load_connection
+
+    return connection_rules(load_connection(connection_file))
 
 
 @descriptors.command("validate")

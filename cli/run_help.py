@@ -15,38 +15,6 @@ import click
 ACTIVITY_PARAM = "activity"
 _ASKED = "s3c.run_help.activity"
 
-PATTERN_RULES = {
-    "^[!-~]+$": "printable ASCII, no spaces",
-    "^[ -~]+$": "printable ASCII",
-    "^[!-~](?:[ -~]*[!-~])?$": "a profile name: printable ASCII, no leading or trailing space",
-    "^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]+$": (
-        "an IAM role ARN such as arn:aws:iam::123456789012:role/name"
-    ),
-    "^[A-Za-z0-9_+=,.@:/-]{2,1224}$": "2 to 1224 characters of letters, digits and +=,.@:/_-",
-    "^[A-Za-z0-9_+=,.@-]{2,64}$": "2 to 64 characters of letters, digits and +=,.@_-",
-    "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$": "a region name such as eu-west-1",
-    (
-        r"^(?![0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$)(?!xn--)(?!sthree-)(?!amzn-s3-demo-)(?!.*\.\.)"
-        r"(?!.*-s3alias$)(?!.*--ol-s3$)(?!.*\.mrap$)(?!.*--x-s3$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
-    ): (
-        "a valid S3 bucket name: 3 to 63 characters of lowercase letters, digits, dots and "
-        "hyphens, starting and ending with a letter or digit, no '..', not an IP address, no "
-        "reserved prefix or suffix"
-    ),
-    (
-        r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*"
-        r"(?:[ \t]*;[\t -~]*)?$"
-    ): "a media type such as text/plain",
-    "^[A-Za-z0-9+/]{43}=$": "the base64 encoding of a 32-byte (256-bit) key",
-    "^bytes=(?:[0-9]+-[0-9]*|-[0-9]+)$": ("one byte range: bytes=0-1023, bytes=100- or bytes=-500"),
-    "^[A-Za-z0-9._-]{0,63}$": (
-        "the start of a bucket name: at most 63 letters, digits, dots, hyphens and underscores"
-    ),
-}
-"""The rule each pattern of the shipped descriptors stands for, as its validator words it (a
-descriptor carries the pattern only; a test checks these against the validators). A pattern
-not in here, a plugin's, is shown as it is."""
-
 
 class RunCommand(click.Command):
     """`s3c run`, whose `--help` shows the fields of the ACTIVITY on its command line."""
@@ -108,13 +76,21 @@ def field_rules(field: dict[str, Any]) -> list[str]:
     if "enum" in field:
         rules.append("one of " + ", ".join(map(_shown, field["enum"])))
     limits = field.get("constraints", {})
-    pattern = limits.get("pattern")
-    if pattern is not None:
-        rules.append(PATTERN_RULES.get(pattern) or f"matches {pattern}")
-    if pattern not in PATTERN_RULES:
+    messages = field.get("messages", {})
+    worded = []
+    for key in ("pattern", "minLength", "maxLength", "minimum", "maximum"):
+        message = messages.get(key)
+        if key in limits and message and message not in worded:
+            worded.append(message)
+    rules += [message.removeprefix("must be ") for message in worded]
+    if "pattern" in limits and "pattern" not in messages:
+        rules.append(f"matches {limits['pattern']}")
+    if not any(key in messages for key in ("minLength", "maxLength")):
         rules += _range(limits, "minLength", "maxLength", "characters")
-    rules += _range(limits, "minimum", "maximum", "")
+    if not any(key in messages for key in ("minimum", "maximum")):
+        rules += _range(limits, "minimum", "maximum", "")
     rules += _range(limits, "minItems", "maxItems", "items")
+    rules += field.get("runtime_rules", [])
     return rules
 
 
@@ -154,6 +130,8 @@ def field_summary(field: dict[str, Any]) -> str:
     parts = [field["type"]]
     if field.get("required"):
         parts.append("required")
+    elif field.get("required_unless_document"):
+        parts.append("required unless the document has it")
     if "default" in field:
         parts.append(f"default {json.dumps(field['default'])}")
     parts += [flag for flag in ("dynamic", "secret") if field.get(flag)]

@@ -61,6 +61,14 @@ class Activity:
     """IAM actions: {"action": ..., "resource": "bucket" | "object" | "*", "when": field}."""
     concurrent: ClassVar[bool] = False
     """Documents may be processed concurrently (responses still come out in order)."""
+    version: ClassVar[int] = 1
+    """The descriptor's version: raise it with any change a saved configuration or a designer
+    could trip on (a field removed, renamed, newly required, narrowed); see
+    `descriptors/changelog.json`."""
+    deprecated: ClassVar[bool] = False
+    """Designers hide a deprecated activity from new processes, and still open old ones."""
+    icon: ClassVar[str | None] = None
+    """A data: URI of the activity's icon; the connector's own when None."""
 
     def __init__(self, connection: Connection):
         self.connection = connection

@@ -8,7 +8,9 @@ A condition is `{"field": F, "equals": V}`, `{"field": F, "oneOf": [V, ...]}`,
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 Condition = dict[str, Any]
@@ -70,3 +72,40 @@ def named_fields(condition: Condition) -> list[str]:
 
 def _given(value: Any) -> bool:
     return value is not None and value != "" and value != {} and value != []
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule between fields: when `when` holds, a value given for `field` must fully match
+    `pattern`, be one of `one_of`, or (`absent`) not be given at all; `message` says what
+    is wrong. `SettingsSchema` enforces a schema's `rules`; descriptors and JSON Schemas
+    state them."""
+
+    field: str
+    when: Condition
+    message: str
+    pattern: str | None = None
+    one_of: tuple[Any, ...] | None = None
+    absent: bool = False
+
+    def broken(self, values: Mapping[str, Any]) -> bool:
+        """Whether the settings `values` (defaults applied) break the rule."""
+        value = values.get(self.field)
+        if not _given(value) or not holds(self.when, values):
+            return False
+        if self.absent:
+            return True
+        if self.one_of is not None and value not in self.one_of:
+            return True
+        return self.pattern is not None and re.fullmatch(self.pattern, str(value)) is None
+
+    def describe(self) -> dict[str, Any]:
+        """The rule as a descriptor states it."""
+        entry: dict[str, Any] = {"field": self.field, "when": self.when, "message": self.message}
+        if self.pattern is not None:
+            entry["pattern"] = self.pattern
+        if self.one_of is not None:
+            entry["oneOf"] = list(self.one_of)
+        if self.absent:
+            entry["absent"] = True
+        return entry

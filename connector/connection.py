@@ -23,10 +23,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from botocore.retries.standard import DEFAULT_MAX_ATTEMPTS
 from botocore.session import Session as BotocoreSession
 from botocore.utils import parse_timestamp
-from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
 from . import settings as settings_loader
-from .conditions import any_match, is_set, when
+from .conditions import Rule, any_match, is_set, when
 from .data_plane import DataPlane
 from .data_plane import choose as choose_data_plane
 from .errors import ConnectorError, InvalidInput, NoCredentials, translate
@@ -40,8 +40,8 @@ from .fields import (
     SecretFullMatch,
     SecretString,
     WholeNumber,
+    aws_region_pattern,
     describe,
-    is_aws_region,
     is_secret,
     utf8_size,
 )
@@ -71,6 +71,12 @@ class ConnectionSchema(SettingsSchema):
             "provider chain (environment, shared files, container or instance role), a named "
             "profile, or an assumed role on top of keys or the default chain.",
             group="authentication",
+            labels={
+                "access_keys": "Access keys",
+                "default_chain": "Default credential chain",
+                "profile": "Named profile",
+                "assume_role": "Assume role",
+            },
         ),
     )
     access_key_id = fields.String(
@@ -83,6 +89,7 @@ class ConnectionSchema(SettingsSchema):
             "Access key of an IAM user. With assume_role, the keys that assume the role "
             "(the default chain is used when empty).",
             group="authentication",
+            placeholder="AKIA...",
             condition=when("auth", "access_keys", "assume_role"),
             required_when=any_match(when("auth", "access_keys"), is_set("secret_access_key")),
         ),
@@ -121,6 +128,7 @@ class ConnectionSchema(SettingsSchema):
             "Profile",
             "Named profile from the shared AWS config and credentials files.",
             group="authentication",
+            examples=["default"],
             condition=when("auth", "profile"),
             required_when=when("auth", "profile"),
         ),
@@ -134,6 +142,7 @@ class ConnectionSchema(SettingsSchema):
             "Role ARN",
             "ARN of the IAM role to assume.",
             group="authentication",
+            examples=["arn:aws:iam::123456789012:role/s3-connector"],
             condition=when("auth", "assume_role"),
             required_when=when("auth", "assume_role"),
         ),
@@ -181,6 +190,8 @@ class ConnectionSchema(SettingsSchema):
             "bucket's region cannot be detected. Unset: AWS_REGION, else the AWS config "
             "chain (AWS_DEFAULT_REGION, the profile's region), else us-east-1.",
             group="endpoint",
+            placeholder="us-east-1",
+            examples=["eu-west-1"],
         ),
     )
     endpoint_url = fields.String(
@@ -191,6 +202,8 @@ class ConnectionSchema(SettingsSchema):
             "the AWS config chain (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile's "
             "endpoint_url, unless AWS_IGNORE_CONFIGURED_ENDPOINT_URLS), else Amazon S3.",
             group="endpoint",
+            placeholder="Amazon S3",
+            examples=["http://127.0.0.1:8333", "https://minio.example.com:9000"],
         ),
     )
     addressing_style = fields.String(
@@ -200,6 +213,11 @@ class ConnectionSchema(SettingsSchema):
             "Bucket in the host name (virtual), in the path (path), or chosen by the SDK "
             "(auto). Unset: the profile's s3 addressing_style, else auto.",
             group="endpoint",
+            labels={
+                "auto": "Chosen by the SDK",
+                "path": "Path style (bucket in the path)",
+                "virtual": "Virtual host (bucket in the host name)",
+            },
         ),
     )
     verify_tls = fields.Boolean(
@@ -254,6 +272,14 @@ class ConnectionSchema(SettingsSchema):
             "way: CRC32C (the default), CRC32, CRC64NVME, SHA1 or SHA256 as x-amz-checksum "
             "headers, or MD5 as Content-MD5 for S3-compatible servers that know no other.",
             group="network",
+            labels={
+                "CRC32C": "CRC32C",
+                "CRC32": "CRC32",
+                "CRC64NVME": "CRC64NVME",
+                "SHA1": "SHA-1",
+                "SHA256": "SHA-256",
+                "MD5": "MD5 (Content-MD5)",
+            },
         ),
     )
     retry_mode = fields.String(
@@ -263,6 +289,7 @@ class ConnectionSchema(SettingsSchema):
             "botocore's retry mode: standard, or adaptive (adds client-side rate limiting). "
             "Unset: AWS_RETRY_MODE or the profile's retry_mode, else standard.",
             group="network",
+            labels={"standard": "Standard", "adaptive": "Adaptive (client-side rate limiting)"},
         ),
     )
     data_plane = fields.String(
@@ -274,6 +301,11 @@ class ConnectionSchema(SettingsSchema):
             "Runtime: signing, HTTP, retries and parts in native code), boto3, or auto (crt "
             "when awscrt loads, else boto3). Control requests always go through boto3.",
             group="network",
+            labels={
+                "auto": "Automatic (CRT when it loads)",
+                "crt": "AWS Common Runtime",
+                "boto3": "boto3",
+            },
         ),
     )
     allow_control_characters = fields.Boolean(
@@ -301,32 +333,31 @@ class ConnectionSchema(SettingsSchema):
                         raise ValidationError(exc.messages, name) from None
         return data
 
-    @validates_schema
-    def _check_region(self, data: dict[str, Any], **_: Any) -> None:
-        """On Amazon S3 (no endpoint_url) the region must be one of AWS's; an S3-compatible
-        server may name its own (any host label). Only the connection's own endpoint_url
-        counts: an endpoint from the AWS config chain does not (activities' region rule is
-        the same, see `harness.connection_rules`), so a mistyped region is caught before any
-        request."""
-        region = data.get("region")
-        if region and not data.get("endpoint_url") and not is_aws_region(region):
-            raise ValidationError(AWS_REGION_RULE, "region")
-
-    @validates_schema
-    def _check_tls(self, data: dict[str, Any], **_: Any) -> None:
-        if data.get("ca_bundle") and data.get("verify_tls") is False:
-            raise ValidationError(
-                "cannot be used with verify_tls false (no certificate is checked)", "ca_bundle"
-            )
-
-    @validates_schema
-    def _check_data_plane(self, data: dict[str, Any], **_: Any) -> None:
-        """CRT computes CRC and SHA checksums, not Content-MD5."""
-        if data.get("data_plane") == "crt" and data.get("checksum_algorithm") == "MD5":
-            raise ValidationError(
-                "crt cannot send MD5 checksums (checksum_algorithm MD5): use boto3 or auto",
-                "data_plane",
-            )
+    rules = (
+        Rule(
+            "region",
+            {"field": "endpoint_url", "isSet": False},
+            AWS_REGION_RULE,
+            pattern=aws_region_pattern(),
+        ),
+        Rule(
+            "ca_bundle",
+            when("verify_tls", False),
+            "cannot be used with verify_tls false (no certificate is checked)",
+            absent=True,
+        ),
+        Rule(
+            "data_plane",
+            when("checksum_algorithm", "MD5"),
+            "crt cannot send MD5 checksums (checksum_algorithm MD5): use boto3 or auto",
+            one_of=("auto", "boto3"),
+        ),
+    )
+    """On Amazon S3 (no endpoint_url of the connection's own: one from the AWS config chain
+    does not count, as for activities, see `harness.connection_rules`) the region must be one
+    of AWS's, so a mistyped region is caught before any request; an S3-compatible server may
+    name its own. CRT computes CRC and SHA checksums, not Content-MD5."""
+    runtime_rules = ("secrets must be valid Unicode (no lone surrogate)",)
 
 
 NO_CREDENTIALS = (
@@ -371,6 +402,9 @@ class Connection:
     the settings set them; otherwise botocore's own config chain applies, as in boto3 (see
     docs/aws-config.md), and `resolved` reads back what it chose, for the CRT data plane and
     `test`."""
+
+    version = 1
+    """The connection descriptor's version (see `Activity.version`)."""
 
     def __init__(self, settings: Mapping[str, Any] | None = None):
         install_logging_redaction()  # an embedding host's logs are redacted too

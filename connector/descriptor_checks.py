@@ -48,6 +48,14 @@ def check_descriptor(descriptor: Any, source: str) -> dict[str, Any]:
                     raise DescriptorError(
                         f"{source}: field {field['name']}: {rule} names unknown field {named}"
                     )
+    for field in descriptor["fields"]:
+        _check_designer_metadata(field, source)
+    for rule in descriptor["rules"]:
+        for named in [rule["field"], *named_fields(rule["when"])]:
+            if named not in names:
+                raise DescriptorError(f"{source}: rule on {rule['field']}: unknown field {named}")
+        if "pattern" in rule:
+            check_ecma_pattern(rule["pattern"], f"{source}: rule on {rule['field']}")
     for permission in descriptor.get("permissions", []):
         condition = permission.get("when", {})
         named = condition if isinstance(condition, str) else condition.get("field")
@@ -58,3 +66,41 @@ def check_descriptor(descriptor: Any, source: str) -> dict[str, Any]:
     if len(set(names)) != len(names):
         raise DescriptorError(f"{source}: field names repeat")
     return descriptor
+
+
+_MESSAGED = ("minimum", "maximum", "minLength", "maxLength", "pattern")
+
+
+def _check_designer_metadata(field: dict[str, Any], source: str) -> None:
+    """Every enum value has a label, every constraint a readable message, and every pattern
+    is one a browser can run (ECMA-262)."""
+    where = f"{source}: field {field['name']}"
+    if "enum" in field:
+        labels = field.get("enum_labels", {})
+        missing = [str(value) for value in field["enum"] if str(value) not in labels]
+        if missing or len(labels) != len(field["enum"]):
+            raise DescriptorError(
+                f"{where}: enum_labels must label each value exactly (unlabelled: "
+                f"{', '.join(missing) or 'none'})"
+            )
+    constraints = field.get("constraints", {})
+    unexplained = [
+        key for key in _MESSAGED if key in constraints and key not in field.get("messages", {})
+    ]
+    if unexplained:
+        raise DescriptorError(f"{where}: no readable message for {', '.join(unexplained)}")
+    if "pattern" in constraints:
+        check_ecma_pattern(constraints["pattern"], where)
+
+
+def check_ecma_pattern(pattern: str, where: str) -> None:
+    """Refuse a pattern that ECMA-262 (what browsers and ajv run, with the `u` flag) does
+    not compile, such as Python's `(?P<name>...)`, `\\Z` or inline flags `(?i)`."""
+    import regress
+
+    try:
+        regress.Regex(pattern, "u")
+    except regress.RegressError as exc:
+        raise DescriptorError(
+            f"{where}: pattern is not ECMA-262 (as browsers run it): {exc}"
+        ) from None

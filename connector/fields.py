@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,22 +35,48 @@ def describe(
     dynamic: bool = False,
     condition: Condition | None = None,
     required_when: Condition | None = None,
+    labels: dict[str, str] | None = None,
+    placeholder: str | None = None,
+    examples: list[Any] | None = None,
+    choices_from: dict[str, str] | None = None,
+    deprecated: bool = False,
 ) -> dict[str, Any]:
     """Metadata for a field: how a designer shows it and whether a document may set it.
-    `condition`: the field is shown, and accepted, only when it holds; `required_when`: the
-    field must be set when it holds (see `conditions`). Whether a field is secret is said by
-    its type (`SecretField`), nowhere else."""
+    `description` is CommonMark. `condition`: the field is shown, and accepted, only when it
+    holds; `required_when`: the field must be set when it holds (see `conditions`).
+    `labels`: a readable label for each allowed value; `placeholder` and `examples`: what a
+    form shows in an empty input; `choices_from`: an activity whose responses list the values
+    a designer may offer (`{"activity": "list_buckets", "value": "name"}`). Whether a field is
+    secret is said by its type (`SecretField`), nowhere else."""
     meta: dict[str, Any] = {
         "label": label,
         "description": description,
         "group": group,
         "dynamic": dynamic,
     }
-    if condition is not None:
-        meta["condition"] = condition
-    if required_when is not None:
-        meta["required_when"] = required_when
+    optional = {
+        "condition": condition,
+        "required_when": required_when,
+        "enum_labels": labels,
+        "placeholder": placeholder,
+        "examples": examples,
+        "choices_from": choices_from,
+    }
+    meta.update({key: value for key, value in optional.items() if value is not None})
+    if deprecated:
+        meta["deprecated"] = True
     return meta
+
+
+@dataclass(frozen=True)
+class ValueRules:
+    """What a validator checks, for a designer: JSON Schema keywords (`schema`), a readable
+    message per keyword (`messages`), and the rules only the connector can check (`runtime`,
+    readable; a form cannot, e.g. a file's content or a length in bytes of UTF-8)."""
+
+    schema: dict[str, Any] = field(default_factory=dict)
+    messages: dict[str, str] = field(default_factory=dict)
+    runtime: tuple[str, ...] = ()
 
 
 class SecretField:
@@ -88,6 +114,9 @@ class FullMatch(validate.Regexp):
             raise ValidationError(self._format_error(value))
         return value
 
+    def value_rules(self, rules: InputRules) -> ValueRules:
+        return ValueRules({"pattern": self.regex.pattern}, {"pattern": self.error})
+
 
 HTTP_URL_RULE = "must be an http or https URL such as http://127.0.0.1:8333"
 
@@ -109,6 +138,17 @@ class HttpUrl(validate.Validator):
         if "@" in parts.netloc:
             raise ValidationError(f"{HTTP_URL_RULE}, without credentials in it")
         return value
+
+    def value_rules(self, rules: InputRules) -> ValueRules:
+        return ValueRules(
+            {"pattern": HTTP_URL_SHAPE},
+            {"pattern": HTTP_URL_RULE},
+            (f"{HTTP_URL_RULE}: a host, a valid port, no whitespace, no credentials",),
+        )
+
+
+HTTP_URL_SHAPE = "^[Hh][Tt][Tt][Pp][Ss]?://[^/?#@]+(?:[/?#].*)?$"
+"""What a form can check of an http(s) URL; `HttpUrl` checks the rest."""
 
 
 PEM_FILE_RULE = "must be the path of a readable PEM file of CA certificates"
@@ -133,6 +173,9 @@ class PemFile(validate.Validator):
         if _PEM_CERTIFICATE not in head:
             raise ValidationError(f"{PEM_FILE_RULE} ({value} holds no BEGIN CERTIFICATE block)")
         return value
+
+    def value_rules(self, rules: InputRules) -> ValueRules:
+        return ValueRules(runtime=(PEM_FILE_RULE,))
 
 
 PEM_SCAN_BYTES = 4 * 1024 * 1024
@@ -251,6 +294,22 @@ class TextRules(validate.Validator):
         check_text(value, max_bytes=self.max_bytes)
         return value
 
+    def value_rules(self, rules: InputRules) -> ValueRules:
+        if rules.allow_control_characters:
+            pattern, message = r"^[^\u0000]*$", "must not contain the NUL character (U+0000)"
+        else:
+            pattern = r"^[^\u0000-\u001f\u007f]*$"
+            message = (
+                "must not contain NUL or control characters (U+0001 to U+001F, U+007F); the "
+                "connection's allow_control_characters allows the latter"
+            )
+        schema: dict[str, Any] = {"pattern": pattern}
+        runtime = ["must be valid Unicode (no lone surrogate)"]
+        if self.max_bytes is not None:
+            schema["x-maxUtf8Bytes"] = self.max_bytes
+            runtime.append(f"must be at most {self.max_bytes} bytes of UTF-8")
+        return ValueRules(schema, {"pattern": message}, tuple(runtime))
+
 
 class KeyText(fields.String):
     """Text S3 receives as (part of) a key: a prefix, a start-after key, a folder, a file name,
@@ -296,23 +355,34 @@ AWS_REGION_RULE = (
 )
 
 
+_ECMA_CLASSES = {r"\-": "-", r"\w": "[A-Za-z0-9_]", r"\d": "[0-9]"}
+
+
 @functools.cache
-def _aws_partitions() -> tuple[tuple[re.Pattern[str], frozenset[str]], ...]:
-    """Each AWS partition's region regex and named regions, from botocore's own data."""
-    data = create_loader().load_data("partitions")
-    return tuple(
-        (re.compile(partition["regionRegex"]), frozenset(partition.get("regions", {})))
-        for partition in data["partitions"]
-    )
+def aws_region_pattern() -> str:
+    """An ECMA-262 pattern of AWS's region names: each partition's region regex and the named
+    regions it does not match (aws-global...), from botocore's own data, within `REGION_PATTERN`.
+    botocore's `\\w` and `\\d` become ASCII classes: the host label allows nothing else."""
+    alternatives = []
+    for partition in create_loader().load_data("partitions")["partitions"]:
+        regex = partition["regionRegex"].removeprefix("^").removesuffix("$")
+        for escape, replacement in _ECMA_CLASSES.items():
+            regex = regex.replace(escape, replacement)
+        alternatives.append(regex)
+        own = re.compile(regex)
+        alternatives += sorted(n for n in partition.get("regions", {}) if not own.fullmatch(n))
+    body = "|".join(f"(?:{alternative})" for alternative in alternatives)
+    return f"^(?={REGION_PATTERN[1:-1]}$)(?:{body})$"
+
+
+@functools.cache
+def _aws_region() -> re.Pattern[str]:
+    return re.compile(aws_region_pattern())
 
 
 def is_aws_region(name: str) -> bool:
     """Whether `name` is a region of one of AWS's partitions (aws, aws-cn, aws-us-gov...)."""
-    if re.fullmatch(REGION_PATTERN, name) is None:
-        return False
-    return any(
-        pattern.fullmatch(name) is not None or name in named for pattern, named in _aws_partitions()
-    )
+    return _aws_region().fullmatch(name) is not None
 
 
 class _AwsRegionUnlessCustomEndpoint(validate.Validator):
@@ -323,6 +393,11 @@ class _AwsRegionUnlessCustomEndpoint(validate.Validator):
         if not current_input_rules().custom_endpoint and not is_aws_region(value):
             raise ValidationError(AWS_REGION_RULE)
         return value
+
+    def value_rules(self, rules: InputRules) -> ValueRules:
+        if rules.custom_endpoint:
+            return ValueRules()
+        return ValueRules({"pattern": aws_region_pattern()}, {"pattern": AWS_REGION_RULE})
 
 
 class RegionName(fields.String):

@@ -8,13 +8,18 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, validates_schema
 
-from .conditions import describe_condition, holds
+from .conditions import Rule, describe_condition, holds
 from .errors import InvalidInput
 
 
 class SettingsSchema(Schema):
     """Settings whose fields' conditions are enforced: a field is accepted only when its
-    `condition` holds, and must be set when its `required_when` holds (see `describe`)."""
+    `condition` holds, and must be set when its `required_when` holds (see `describe`).
+    `rules` declares the rules between fields (see `Rule`); `runtime_rules`, in words, what
+    only the connector can check of the settings as a whole (a form cannot)."""
+
+    rules: tuple[Rule, ...] = ()
+    runtime_rules: tuple[str, ...] = ()
 
     @validates_schema(pass_original=True)
     def _check_conditions(self, data: dict, original: Any, **_: Any) -> None:
@@ -27,6 +32,9 @@ class SettingsSchema(Schema):
             condition = meta.get("condition")
             if condition and given.get(name) is not None and not holds(condition, data):
                 raise ValidationError(f"only when {describe_condition(condition)}", name)
+        for rule in self.rules:
+            if rule.broken(data):
+                raise ValidationError(rule.message, rule.field)
 
 
 def _first_error(messages: Any, path: str = "") -> tuple[str, str]:
