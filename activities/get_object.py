@@ -30,6 +30,8 @@ from .common import (
 
 RANGE_PATTERN = r"^bytes=(?:[0-9]+-[0-9]*|-[0-9]+)$"
 RANGE_RULE = "must be one byte range: bytes=0-1023, bytes=100- or bytes=-500"
+RANGE_ORDER_RULE = f"{RANGE_RULE}; its first byte must not be after its last"
+RANGE_SUFFIX_RULE = f"{RANGE_RULE}; a suffix range must be at least 1 byte"
 
 
 def _position(digits: str) -> tuple[int, str]:
@@ -46,9 +48,9 @@ class _ByteRange(FullMatch):
         super().__call__(value)
         first, _, last = value.removeprefix("bytes=").partition("-")
         if first and last and _position(first) > _position(last):
-            raise ValidationError(f"{RANGE_RULE}; its first byte must not be after its last")
+            raise ValidationError(RANGE_ORDER_RULE)
         if not first and _position(last) == (1, "0"):
-            raise ValidationError(f"{RANGE_RULE}; a suffix range must be at least 1 byte")
+            raise ValidationError(RANGE_SUFFIX_RULE)
         return value
 
     def value_rules(self, rules: InputRules) -> ValueRules:
@@ -56,7 +58,7 @@ class _ByteRange(FullMatch):
         return ValueRules(
             described.schema,
             described.messages,
-            ("its first byte must not be after its last; a suffix range is at least 1 byte",),
+            (RANGE_ORDER_RULE, RANGE_SUFFIX_RULE),
         )
 
 

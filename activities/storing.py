@@ -85,7 +85,7 @@ class MetadataRules(validate.Validator):
                     "errorMessage": {"pattern": f"a value {METADATA_VALUE_RULE}"},
                 },
             },
-            runtime=(f"names and values {METADATA_SIZE_RULE}",),
+            runtime=(METADATA_SIZE_RULE,),
         )
 
 

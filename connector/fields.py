@@ -140,15 +140,13 @@ class HttpUrl(validate.Validator):
         return value
 
     def value_rules(self, rules: InputRules) -> ValueRules:
-        return ValueRules(
-            {"pattern": HTTP_URL_SHAPE},
-            {"pattern": HTTP_URL_RULE},
-            (f"{HTTP_URL_RULE}: a host, a valid port, no whitespace, no credentials",),
-        )
+        return ValueRules({"pattern": HTTP_URL_SHAPE}, {"pattern": HTTP_URL_RULE}, (HTTP_URL_RULE,))
 
 
-HTTP_URL_SHAPE = "^[Hh][Tt][Tt][Pp][Ss]?://[^/?#@]+(?:[/?#].*)?$"
-"""What a form can check of an http(s) URL; `HttpUrl` checks the rest."""
+_SPACE = r"\t-\r\u001c- \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+"""What `str.isspace` calls whitespace, as an ECMA-262 class body."""
+HTTP_URL_SHAPE = f"^[Hh][Tt][Tt][Pp][Ss]?://[^{_SPACE}/?#@]+(?:[/?#][^{_SPACE}]*)?$"
+"""What a form can check of an http(s) URL (a host's port and brackets: `HttpUrl` only)."""
 
 
 PEM_FILE_RULE = "must be the path of a readable PEM file of CA certificates"

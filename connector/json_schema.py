@@ -81,9 +81,7 @@ def property_schema(field: fields.Field, rules: InputRules = STRICT_INPUT_RULES)
     schema: dict[str, Any] = {"title": meta["label"], "description": meta["description"]}
     kind = json_type(field)
     if kind != "json":
-        schema["type"] = kind
-    if field.allow_none:
-        schema["type"] = [kind, "null"]
+        schema["type"] = [kind, "null"] if field.allow_none else kind
     if field.load_default is not missing and not callable(field.load_default):
         schema["default"] = field.load_default
     described = value_rules(field, rules)
