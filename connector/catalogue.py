@@ -17,6 +17,9 @@ from typing import Any
 
 PACKAGE = "s3_connector.descriptors"
 META_SCHEMA_FILE = "descriptor.schema.json"
+CHANGELOG_FILE = "changelog.json"
+"""The descriptors' versions and why each came (see `s3_connector.sdk.changelog`)."""
+NOT_DESCRIPTORS = (META_SCHEMA_FILE, CHANGELOG_FILE)
 CONNECTION = "connection"
 
 
@@ -36,7 +39,9 @@ class Catalogue:
     def file_names(self) -> list[str]:
         """The exported descriptor files, sorted (the meta-schema is not one)."""
         found = _list(self.folder)
-        return sorted(name for name in found if name.endswith(".json") and name != META_SCHEMA_FILE)
+        return sorted(
+            name for name in found if name.endswith(".json") and name not in NOT_DESCRIPTORS
+        )
 
     @property
     def ids(self) -> list[str]:

@@ -14,9 +14,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from s3_connector.connector.catalogue import NOT_DESCRIPTORS
 from s3_connector.connector.descriptor_builder import render
-from s3_connector.connector.descriptor_checks import META_SCHEMA_FILE
 from s3_connector.connector.registry import Registry
+
+from . import changelog
 
 DESCRIPTORS_DIR = Path(str(resources.files("s3_connector.descriptors")))
 
@@ -29,7 +31,7 @@ def exported_files(registry: Registry) -> dict[str, dict[str, Any]]:
 def exported_paths(directory: Path | None = None) -> list[Path]:
     """The exported descriptor files (the shipped ones by default)."""
     found = (directory or DESCRIPTORS_DIR).glob("*.json")
-    return sorted(p for p in found if p.name != META_SCHEMA_FILE)
+    return sorted(p for p in found if p.name not in NOT_DESCRIPTORS)
 
 
 def stale_files(registry: Registry, directory: Path | None = None) -> list[str]:
@@ -43,22 +45,42 @@ def stale_files(registry: Registry, directory: Path | None = None) -> list[str]:
         for name in sorted(set(expected) & set(found))
         if found[name] != render(expected[name])
     ]
+    descriptors = registry.descriptors()
+    recorded = changelog.read(directory or DESCRIPTORS_DIR)
+    problems += changelog.problems(descriptors, recorded)
+    if changelog.render(changelog.recorded(descriptors, recorded)) != changelog.render(recorded):
+        problems.append(f"{changelog.CHANGELOG_FILE} does not record the current contracts")
     return problems
 
 
 def write(registry: Registry, directory: Path | None = None) -> list[Path]:
+    """Write every descriptor and record their contracts in the changelog; refuse (raise
+    ValueError) when a descriptor changes incompatibly without a version bump."""
+    directory = directory or DESCRIPTORS_DIR
+    descriptors = registry.descriptors()
+    recorded = changelog.read(directory)
+    refused = changelog.problems(descriptors, recorded, new_ones=True)
+    if refused:
+        raise ValueError("\n".join(refused))
     written = []
     for name, descriptor in exported_files(registry).items():
-        path = (directory or DESCRIPTORS_DIR) / name
+        path = directory / name
         path.write_text(render(descriptor), encoding="utf-8")
         written.append(path)
-    return written
+    path = directory / changelog.CHANGELOG_FILE
+    path.write_text(changelog.render(changelog.recorded(descriptors, recorded)), encoding="utf-8")
+    return [*written, path]
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     directory = Path(args[0]) if args else DESCRIPTORS_DIR
-    for path in write(Registry.shipped(), directory):
+    try:
+        written = write(Registry.shipped(), directory)
+    except ValueError as exc:
+        print(f"not written:\n{exc}", file=sys.stderr)
+        return 1
+    for path in written:
         print(f"wrote {path}")
     return 0
 
