@@ -15,7 +15,13 @@ from typing import Any, BinaryIO
 
 from s3_connector.connector import cancellation
 from s3_connector.connector.documents import Document
-from s3_connector.connector.errors import Cancelled, ConnectorError, InvalidInput, classify
+from s3_connector.connector.errors import (
+    ERROR_KINDS,
+    Cancelled,
+    ConnectorError,
+    InvalidInput,
+    classify,
+)
 from s3_connector.connector.harness import Harness
 from s3_connector.connector.redaction import redact
 
@@ -99,13 +105,20 @@ class AgentV2(Agent):
         self.log.flush()
 
     def _conclude(
-        self, flight: Flight, status: str, error: ConnectorError | None = None, errors=None
+        self,
+        flight: Flight,
+        status: str,
+        error: ConnectorError | None = None,
+        errors=None,
+        test: dict[str, Any] | None = None,
     ) -> None:
         """Write `flight`'s status line, unless it was answered already."""
         with self.flights.lock:
             if not self.flights.close(flight):
                 return
             answer: dict[str, Any] = {"request_id": flight.id, "status": status}
+            if test is not None:
+                answer["test"] = test
             if error is not None:
                 answer.update(error=self._error_dict(error, errors), exit_code=error.exit_code)
             answer["documents"] = flight.documents
@@ -242,6 +255,9 @@ class AgentV2(Agent):
             return
         try:
             try:
+                if "test_connection" in data:
+                    self._test_connection(flight, data)
+                    return
                 request = parse_request(flight.id, data, self.secret_names)
                 if flight.upload is not None and request.documents:
                     index = flight.upload_index
@@ -266,6 +282,29 @@ class AgentV2(Agent):
                 self._conclude(flight, "error", error)
         except BrokenPipeError as exc:
             self._broken = exc
+
+    def _test_connection(self, flight: Flight, data: dict[str, Any]) -> None:
+        """`{"id", "test_connection": true, "connection"?, "bucket"?}`: the connection's
+        `test` (what `s3c connection test` prints) as the `test` of an ok status line, or an
+        error status line naming what failed."""
+        unknown = sorted(set(data) - {"id", "test_connection", "connection", "bucket"})
+        if unknown:
+            known = "id, test_connection, connection, bucket"
+            raise InvalidInput(f"unknown field (known fields: {known})", field=unknown[0])
+        if data["test_connection"] is not True:
+            raise InvalidInput("must be true", field="test_connection")
+        settings = data.get("connection")
+        if settings is not None and not isinstance(settings, dict):
+            raise InvalidInput("must be a JSON object", field="connection")
+        bucket = data.get("bucket")
+        if bucket is not None and not isinstance(bucket, str):
+            raise InvalidInput("must be a bucket name", field="bucket")
+        result = self.connections.get(settings).test(bucket)
+        if not result["ok"]:
+            error = ERROR_KINDS.get(result["error"], ConnectorError)(result["message"])
+            self._conclude(flight, "error", error, test=result)
+            return
+        self._conclude(flight, "ok", test=result)
 
     def _run_flight(self, request, flight: Flight) -> None:
         connection = self.connections.get(request.connection)

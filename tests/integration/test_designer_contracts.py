@@ -164,3 +164,34 @@ def test_every_shipped_pattern_runs_in_a_browser_as_in_the_connector(tmp_path):
         assert result["compiled"], (pattern, result)
         expected = [re.fullmatch(pattern, sample) is not None for sample in samples]
         assert result["matches"] == expected, pattern
+
+
+def test_the_test_connection_capability_answers_on_the_agent_protocol(seaweed, seaweed_bucket):
+    assert Registry.installed().connection["capabilities"] == {"test_connection": True}
+    good = {"id": "t1", "test_connection": True, "connection": seaweed.connection_settings()}
+    wrong = {
+        **good,
+        "id": "t2",
+        "connection": {
+            **good["connection"],
+            "endpoint_url": "http://127.0.0.1:9",
+            "max_attempts": 1,
+        },
+    }
+    lines = [{**good, "id": "tb", "bucket": seaweed_bucket}, good, wrong]
+    lines.append({"id": "t3", "test_connection": 1})
+    done = subprocess.run(
+        [S3C, "serve", "--protocol", "2"],
+        input="".join(json.dumps(line) + "\n" for line in lines),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    answers = {a["request_id"]: a for a in map(json.loads, done.stdout.splitlines()[1:])}
+    assert answers["t1"]["status"] == "ok" and answers["t1"]["test"]["ok"] is True
+    assert answers["t1"]["test"]["call"] == "ListBuckets"
+    assert answers["tb"]["test"]["call"] == "HeadBucket"
+    assert answers["tb"]["test"]["bucket"] == seaweed_bucket
+    assert answers["t2"]["status"] == "error" and answers["t2"]["error"]["kind"] == "transient"
+    assert answers["t2"]["test"]["endpoint"] == "http://127.0.0.1:9"
+    assert answers["t3"]["error"]["field"] == "test_connection"
