@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from marshmallow import ValidationError, fields, validate
 
+from s3_connector.connector import cancellation
 from s3_connector.connector.errors import InvalidInput
 from s3_connector.connector.fields import (
     MAX_KEY_BYTES,
@@ -141,7 +142,7 @@ def list_pages(
                     request["ContinuationToken"] = token
                     taken = len(page.get("Contents") or ()) + len(page.get("CommonPrefixes") or ())
                     if prefetch and (wanted is None or wanted() - taken >= PAGE_SIZE):
-                        upcoming = prefetcher.submit(fetch, dict(request), PAGE_SIZE)
+                        upcoming = cancellation.submit(prefetcher, fetch, dict(request), PAGE_SIZE)
                 yield page, page_region
                 if token is None:
                     return

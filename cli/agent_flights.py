@@ -24,6 +24,9 @@ class Flight:
     upload_index: int = -1
     chunked_output: bool = False
     output_fifo: str | None = None
+    stop: threading.Event = field(default_factory=threading.Event)
+    """Set when the request is cancelled or its deadline passes: its transfers stop at their
+    next check and clean up (`cancellation.scope`)."""
 
 
 class Flights:

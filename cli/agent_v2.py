@@ -130,6 +130,7 @@ class AgentV2(Agent):
             self._count_error(error)
 
     def cancel(self, flight: Flight, status: str, message: str) -> None:
+        flight.stop.set()
         error = Cancelled(message) if status == "cancelled" else ConnectorError(message)
         error.kind = "cancelled" if status == "cancelled" else "deadline_exceeded"
         error.exit_code = 130 if status == "cancelled" else 124
@@ -253,6 +254,10 @@ class AgentV2(Agent):
     def _perform(self, flight: Flight, data: dict[str, Any]) -> None:
         if flight.answered:
             return
+        with cancellation.scope(flight.stop):
+            self._perform_in_scope(flight, data)
+
+    def _perform_in_scope(self, flight: Flight, data: dict[str, Any]) -> None:
         try:
             try:
                 if "test_connection" in data:

@@ -1,13 +1,27 @@
-"""Process-wide cancellation: a front end that is asked to stop (Ctrl-C, SIGTERM) sets it,
-and long transfers check it between parts, so they stop and clean up (abort) promptly."""
+"""Cancellation: the whole process (a front end asked to stop: Ctrl-C, SIGTERM), or the work
+of one request (an agent's cancel line or deadline, in a `scope`). Long transfers check it
+between parts and while they wait, so they stop and clean up (abort) promptly.
+
+A scope lives in a context variable: work handed to a thread pool keeps it when submitted
+with `submit` (a plain `ThreadPoolExecutor.submit` starts the task in an empty context)."""
 
 from __future__ import annotations
 
+import contextvars
 import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 from .errors import Cancelled
 
+T = TypeVar("T")
+
 _cancelled = threading.Event()
+_scope: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar(
+    "s3_connector_cancel_scope", default=None
+)
 
 
 def cancel() -> None:
@@ -20,7 +34,25 @@ def reset() -> None:
     _cancelled.clear()
 
 
+@contextmanager
+def scope(event: threading.Event) -> Iterator[None]:
+    """Work done within (and handed to pools with `submit`) stops once `event` is set."""
+    token = _scope.set(event)
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
+def submit(pool: Executor, function: Callable[..., T], *args: Any) -> Future[T]:
+    """`pool.submit`, running `function` in the caller's context (its cancellation scope)."""
+    return pool.submit(contextvars.copy_context().run, function, *args)
+
+
 def check_cancelled() -> None:
-    """Raise Cancelled when the process was asked to stop."""
+    """Raise Cancelled when the process, or the request being worked on, was asked to stop."""
     if _cancelled.is_set():
         raise Cancelled("interrupted; the transfer was stopped and cleaned up")
+    event = _scope.get()
+    if event is not None and event.is_set():
+        raise Cancelled("cancelled; the transfer was stopped and cleaned up")

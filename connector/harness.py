@@ -8,6 +8,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from . import cancellation
 from . import settings as settings_loader
 from .activity import Activity
 from .connection import Connection
@@ -173,7 +174,7 @@ class PreparedActivity:
                         future, done_weight, done_index, done = pending.popleft()
                         buffered -= done_weight
                         yield from outcome(future, done_index, done)
-                    future = pool.submit(self._process, document, settings)
+                    future = cancellation.submit(pool, self._process, document, settings)
                     pending.append((future, weight, index, document))
                     buffered += weight
                 while pending:

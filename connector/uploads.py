@@ -21,7 +21,7 @@ from typing import Any, BinaryIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import progress
+from . import cancellation, progress
 from .cancellation import check_cancelled
 from .documents import read_up_to
 from .errors import NotFound, translate
@@ -183,9 +183,9 @@ class MultipartUpload:
                         done, pending = wait(pending, return_when=FIRST_COMPLETED)
                         for future in done:
                             future.result()
-                    pending.add(pool.submit(self._send_part, number, data))
+                    pending.add(cancellation.submit(pool, self._send_part, number, data))
                 if number == 0:
-                    pending.add(pool.submit(self._send_part, 1, b""))
+                    pending.add(cancellation.submit(pool, self._send_part, 1, b""))
                 for future in pending:
                     future.result()
             except BaseException:

@@ -268,3 +268,48 @@ def test_python_chunks_that_never_end_fail_at_eof_and_write_nothing(
     assert final["status"] == "error" and "end frame" in final["error"]["message"]
     assert served.process.wait(30) == 0
     assert "Contents" not in seaweed_client.list_objects_v2(Bucket=seaweed_bucket)
+
+
+def test_python_cancel_stops_a_running_transfer_and_leaves_nothing(
+    seaweed_settings, seaweed_bucket, seaweed_client, tmp_path
+):
+    """A put reads its content from a named pipe; after two parts the agent cancels it and
+    keeps writing. The upload stops at its next check and is aborted: no object, no multipart
+    upload left, although the content later ends normally."""
+    conn = tmp_path / "conn.json"
+    conn.write_text(json.dumps(seaweed_settings))
+    source = tmp_path / "slow.fifo"
+    os.mkfifo(source)
+    cancelled = threading.Event()
+
+    def write_slowly():
+        block = os.urandom(1024 * 1024)
+        try:
+            with open(source, "wb") as pipe:
+                for index in range(64):
+                    if index == 20:
+                        cancelled.wait(30)
+                    pipe.write(block)
+                    pipe.flush()
+                    time.sleep(0.01 if index < 20 else 0.05)
+        except BrokenPipeError:
+            pass
+
+    writer = threading.Thread(target=write_slowly, daemon=True)
+    writer.start()
+    served = Served(str(conn))
+    served.next()
+    served.send(put("slow", seaweed_bucket, "py/slow.bin", documents=[{"path": str(source)}]))
+    deadline = time.monotonic() + 30
+    while not seaweed_client.list_multipart_uploads(Bucket=seaweed_bucket).get("Uploads"):
+        assert time.monotonic() < deadline, "the upload never started"
+        time.sleep(0.05)
+    served.send({"cancel": "slow"})
+    answer = served.next()
+    assert answer["request_id"] == "slow" and answer["status"] == "cancelled"
+    cancelled.set()
+    served.process.stdin.close()
+    assert served.until_eof() == [] and served.process.wait(30) == 0
+    writer.join(30)
+    assert "Contents" not in seaweed_client.list_objects_v2(Bucket=seaweed_bucket)
+    assert seaweed_client.list_multipart_uploads(Bucket=seaweed_bucket).get("Uploads", []) == []
