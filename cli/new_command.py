@@ -98,7 +98,7 @@ def scaffold(name: str, role: str, root: Path) -> list[Path]:
                 path.write_text(render(descriptor), encoding="utf-8")
             else:
                 shutil.copyfile(rendered / path.relative_to(root), path)
-        updated = []
+        updated = [_record_version(root / "descriptors", descriptor)]
         doc = root / ACTIVITIES_DOC
         if doc.is_file() and README_MARK in doc.read_text(encoding="utf-8"):
             section = (rendered / "README-section.md").read_text(encoding="utf-8")
@@ -109,6 +109,17 @@ def scaffold(name: str, role: str, root: Path) -> list[Path]:
                 _list_in_readme(readme, cls)
                 updated.append(readme)
     return [*targets.values(), *updated]
+
+
+def _record_version(folder: Path, descriptor: dict) -> Path:
+    """Add the new descriptor, at its first version, to the checkout's changelog."""
+    from s3_connector.sdk import changelog
+
+    entries = changelog.read(folder)
+    entries.update(changelog.recorded({descriptor["id"]: descriptor}, {}))
+    path = folder / changelog.CHANGELOG_FILE
+    path.write_text(changelog.render(entries), encoding="utf-8")
+    return path
 
 
 def _cookiecutter():

@@ -45,11 +45,14 @@ def _pattern_rule(field: Any) -> str:
 
 def _rules(entry: dict[str, Any], field: Any) -> str:
     rules = ["required"] if entry["required"] else []
+    if entry.get("required_unless_document"):
+        rules.append("required, or from the document")
     if "enum" in entry:
         rules.append(" \\| ".join(f"`{value}`" for value in entry["enum"]))
     limits = entry.get("constraints", {})
-    if "pattern" in limits:
-        rules.append(_pattern_rule(field))
+    pattern_rule = _pattern_rule(field) if "pattern" in limits else ""
+    if pattern_rule:
+        rules.append(pattern_rule)
     elif "minLength" in limits or "maxLength" in limits:
         low, high = limits.get("minLength", 0), limits.get("maxLength", "∞")
         rules.append(f"length {low} to {high}")
