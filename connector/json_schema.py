@@ -3,8 +3,9 @@ generated from the same marshmallow schemas that load them, so that a stock form
 refuses what the connector refuses.
 
 Conditions become `if`/`then`, the schema's `Rule`s too; each keyword's readable message is
-under `errorMessage` (ajv-errors' convention), a secret is `writeOnly`, a labelled choice is a
-`oneOf` of `const`/`title`. What a form cannot check (bytes of UTF-8, a file's content, a key
+under `errorMessage` (ajv-errors' convention; a pattern's also under `options.patternmessage`,
+which json-editor shows), a secret is `writeOnly`, a labelled choice is a `oneOf` of
+`const`/`title`. What a form cannot check (bytes of UTF-8, a file's content, a key
 that two fields make) is stated under `x-runtimeRules`, on the property or the schema.
 Rules that depend on the connection (control characters in keys; any region name with a
 custom endpoint) follow `InputRules`: the strict defaults unless told otherwise.
@@ -29,6 +30,15 @@ _TYPES = (
     (fields.String, "string"),
 )
 _EMPTY = ["", {}, []]
+_ANY_JSON = (
+    ("Text", "string"),
+    ("JSON object", "object"),
+    ("JSON array", "array"),
+    ("Number", "number"),
+    ("Boolean", "boolean"),
+    ("Null", "null"),
+)
+"""Any JSON value (`fields.Raw`), one type at a time, so that a form can offer each."""
 
 
 def settings_schema(
@@ -80,7 +90,13 @@ def property_schema(field: fields.Field, rules: InputRules = STRICT_INPUT_RULES)
     meta = field.metadata
     schema: dict[str, Any] = {"title": meta["label"], "description": meta["description"]}
     kind = json_type(field)
-    if kind != "json":
+    if kind == "json":
+        schema["anyOf"] = [
+            {"title": title, "type": name}
+            for title, name in _ANY_JSON
+            if name != "null" or field.allow_none
+        ]
+    else:
         schema["type"] = [kind, "null"] if field.allow_none else kind
     if field.load_default is not missing and not callable(field.load_default):
         schema["default"] = field.load_default
@@ -101,6 +117,8 @@ def property_schema(field: fields.Field, rules: InputRules = STRICT_INPUT_RULES)
         schema["deprecated"] = True
     if described.messages:
         schema["errorMessage"] = described.messages
+    if "pattern" in described.messages:
+        schema["options"] = {"patternmessage": described.messages["pattern"]}
     extensions = {
         "x-group": meta["group"],
         "x-dynamic": bool(meta.get("dynamic")),
@@ -249,6 +267,8 @@ def _rule_schema(rule: Rule, defaults: dict[str, Any]) -> dict[str, Any]:
         if rule.one_of is not None:
             constraint["enum"] = list(rule.one_of)
         constraint["errorMessage"] = dict.fromkeys(constraint, rule.message)
+        if rule.pattern is not None:
+            constraint["options"] = {"patternmessage": rule.message}
         then = {"properties": {rule.field: constraint}}
     return {"if": condition_schema(rule.when, defaults), "then": then}
 
