@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import base64
 import itertools
+import json
 import os
+import subprocess
 import uuid
+from pathlib import Path
+from typing import Any
 
 from botocore.awsrequest import AWSResponse
 from jsonschema import Draft202012Validator
@@ -98,3 +102,18 @@ def answer(connection, operation, status, code=None, message="", headers=None):
         return http, parsed
 
     connection.client().meta.events.register(f"before-call.s3.{operation}", respond)
+
+
+JS_TESTS = Path(__file__).parent / "js"
+"""The Node.js side of the tests (package.json, the scripts they run)."""
+
+
+def run_node_on_json(script: str, payload: Any, folder: Path, timeout: float = 120) -> Any:
+    """Run tests/js/SCRIPT on a file holding `payload` as JSON; what it prints, parsed."""
+    path = folder / f"{Path(script).stem}-input.json"
+    path.write_text(json.dumps(payload), encoding="utf-8")
+    done = subprocess.run(
+        ["node", str(JS_TESTS / script), str(path)], capture_output=True, text=True, timeout=timeout
+    )
+    assert done.returncode == 0, done.stderr or done.stdout
+    return json.loads(done.stdout)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
+from support import run_node_on_json
 
 from s3_connector.connector.descriptor_checks import DescriptorError, check_ecma_pattern
 from s3_connector.connector.registry import Registry
@@ -151,16 +152,8 @@ def test_every_shipped_pattern_runs_in_a_browser_as_in_the_connector(tmp_path):
     collect([Registry.installed().descriptors(), json_schemas()])
     assert len(patterns) > 15
     cases = [[pattern, SAMPLES] for pattern in sorted(patterns)]
-    path = tmp_path / "patterns.json"
-    path.write_text(json.dumps(cases))
-    done = subprocess.run(
-        ["node", str(JS / "ecma_patterns.mjs"), str(path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    for (pattern, samples), result in zip(cases, json.loads(done.stdout), strict=True):
+    results = run_node_on_json("ecma_patterns.mjs", cases, tmp_path)
+    for (pattern, samples), result in zip(cases, results, strict=True):
         assert result["compiled"], (pattern, result)
         expected = [re.fullmatch(pattern, sample) is not None for sample in samples]
         assert result["matches"] == expected, pattern

@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 import math
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from support import run_node_on_json
 
 from s3_connector.connector import settings as settings_loader
 from s3_connector.connector.connection import Connection, ConnectionSchema
@@ -191,16 +191,7 @@ def connector_verdict(
 
 
 def form_verdicts(schemas: dict[str, Any], batch: list[tuple[str, dict]], tmp: Path) -> list:
-    path = tmp / "cases.json"
-    path.write_text(json.dumps({"schemas": schemas, "cases": batch}), encoding="utf-8")
-    done = subprocess.run(
-        ["node", str(JS / "form_agreement.mjs"), str(path)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    return run_node_on_json("form_agreement.mjs", {"schemas": schemas, "cases": batch}, tmp, 300)
 
 
 def runtime_rules(schema: dict[str, Any], field: str | None) -> list[str]:
