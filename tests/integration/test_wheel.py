@@ -66,6 +66,16 @@ def test_the_wheel_ships_descriptors_and_runs(tmp_path):
     assert result.returncode == 0, result.stderr
     shipped = len(list((Path(root) / "descriptors").glob("*.json"))) - 2  # meta-schema, changelog
     assert f"{shipped} descriptors valid" in result.stdout
+    preview = (
+        "from s3_connector.cli.main import cli;"
+        "cli.main(['descriptors', 'preview', '-o', 'site'], prog_name='s3c')"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", preview], env=env, capture_output=True, text=True, cwd=tmp_path
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert (tmp_path / "site" / "jsoneditor.js").stat().st_size > 100_000
+    assert (tmp_path / "site" / "LICENSE").read_text().startswith("The MIT License")
 
     # cookiecutter is the scaffold extra's, never a dependency of a plain install
     [metadata] = [name for name in names if name.endswith(".dist-info/METADATA")]
