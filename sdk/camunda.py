@@ -1,30 +1,53 @@
 """Camunda 8 element templates from the descriptors: one template per activity, the
-connection's fields merged in, for Camunda Modeler and Web Modeler.
+connection's fields merged in (its groups first), for Camunda Modeler and Web Modeler.
 
-Each setting is a `zeebe:input` property. Its binding name is `connection.FIELD` or
-`settings.FIELD`, so a job worker receives two objects, `connection` and `settings`, that are
-what `s3c run -c CONN --config SETTINGS` takes. A secret's value is a secret reference
-(`{{secrets.S3_SECRET_ACCESS_KEY}}`), and its pattern refuses anything else. Conditions
-become Camunda's (`equals`, `oneOf`, `isEmpty`, `allMatch`); a field required when a simple
-condition holds becomes one property per case (ids `connection.FIELD.required` and
-`.optional`, one binding), with `notEmpty` where it is required.
-Lengths, patterns and integer ranges are kept as constraints (a range as a pattern of the
-integers it allows), each pattern with the connector's message.
+Bindings: each setting is a `zeebe:input` named `connection.FIELD` or `settings.FIELD`, so a
+job carries two objects, `connection` and `settings` (what `s3c run ID -c CONN --config
+SETTINGS` takes) and a connection field never collides with an activity field. The job type
+(a Hidden `zeebe:taskDefinition`) is `io.s3connector:ID:VERSION`.
 
-What Camunda's grammar cannot say is said in the property's description instead: a required
-condition joined with `anyMatch` (the connection's keys: required with access_keys, or when
-the other key is given), the bounds of decimal numbers (timeouts), and the rules between
-fields (`rules`, e.g. an AWS region unless endpoint_url is set).
+Controls: an enum is a Dropdown named by `enum_labels`; a boolean a Boolean, or a Dropdown with
+"(not set)" when it has no default (unset must stay unset); an integer a String whose pattern
+allows exactly the integers within its bounds (the schema gives Number no bounds, and the
+Modeler's problems panel tests a Number's pattern against its `=N` expression); a decimal
+number a Number; an object, array or JSON value a Text holding a FEEL expression. A secret is
+a String whose value (its placeholder when optional) is `{{secrets.S3_FIELD}}` and whose
+pattern accepts nothing but a reference.
+
+Constraints: `notEmpty` on required fields (never on dynamic ones: a document may supply
+them), `minLength`, `maxLength`, `pattern` with the field's message. The Modeler checks an
+empty optional input against `minLength` and the pattern too, so an optional field's pattern
+also accepts the empty string and takes its `minLength` in.
+
+Conditions: `equals`/`oneOf`/`isSet` become `equals`/`oneOf`/`isEmpty`, `allMatch` stays.
+Camunda has no `anyMatch` and no conditional `notEmpty`: a field whose condition needs
+`anyMatch`, or that has a `required_when`, becomes several properties with one binding and
+disjoint conditions (ids `FIELD.required`, `FIELD.optional`, numbered when there are more),
+each required or not. That needs the negation of each part: a value set of a field with known
+values (enum, boolean) or `isSet`.
+
+Lost, and said in the description instead (the connector still refuses at run time): a
+condition on a field of free text, or on a field that is itself split that way (the access
+keys are also required together); bounds of decimal numbers and of negative integers; the
+readable messages of lengths and of `notEmpty` (the Modeler words them); what a secret's value
+must look like; the rules between fields (`rules`) and `runtime_rules`.
 """
 
 from __future__ import annotations
 
+import json
+from itertools import product
 from typing import Any
 
 SCHEMA = "https://unpkg.com/@camunda/zeebe-element-templates-json-schema/resources/schema.json"
 TEMPLATE_PREFIX = "io.s3connector"
 TASK_TYPE_PREFIX = "io.s3connector"
 SECRET_PATTERN = r"^\{\{secrets\.[A-Za-z0-9_]+\}\}$"
+NOT_SET = {"name": "(not set)", "value": ""}
+
+Atom = tuple[str, str, Any, Any]
+"""(property id, "in" or "empty", values or isEmpty, the property's possible values or None)"""
+Conj = list[Atom]
 
 
 def element_templates(bundle: dict[str, Any]) -> list[dict[str, Any]]:
@@ -34,226 +57,422 @@ def element_templates(bundle: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def element_template(activity: dict[str, Any], connection: dict[str, Any]) -> dict[str, Any]:
-    groups = [
-        {"id": f"connection.{group['id']}", "label": f"Connection: {group['label']}"}
-        for group in connection["groups"]
-    ]
-    groups += [
-        {"id": f"settings.{group['id']}", "label": group["label"]} for group in activity["groups"]
-    ]
-    properties = [
+    properties: list[dict[str, Any]] = [
         {
             "type": "Hidden",
-            "value": f"{TASK_TYPE_PREFIX}:{activity['id']}:{activity['version']}",
+            "value": f"{TASK_TYPE_PREFIX}:{activity['id']}:{activity.get('version') or 1}",
             "binding": {"type": "zeebe:taskDefinition", "property": "type"},
         }
     ]
-    for field in connection["fields"]:
-        properties += template_properties(field, "connection", connection)
-    for field in activity["fields"]:
-        properties += template_properties(field, "settings", activity)
+    groups = []
+    for scope, descriptor in (("connection", connection), ("settings", activity)):
+        prefix = "Connection: " if scope == "connection" else ""
+        groups += [
+            {"id": f"{scope}.{group['id']}", "label": prefix + group["label"]}
+            for group in descriptor.get("groups", [])
+        ]
+        form = _Form(scope, descriptor)
+        for field in descriptor["fields"]:
+            properties += form.properties(field)
     template: dict[str, Any] = {
         "$schema": SCHEMA,
         "name": f"Amazon S3: {activity['name']}",
         "id": f"{TEMPLATE_PREFIX}.{activity['id']}",
-        "description": activity["description"],
-        "version": activity["version"],
+        "description": activity.get("description", ""),
+        "version": activity.get("version") or 1,
         "category": {"id": "connectors", "name": "Connectors"},
         "appliesTo": ["bpmn:Task"],
         "elementType": {"value": "bpmn:ServiceTask"},
-        "icon": {"contents": activity["icon"]},
         "groups": groups,
         "properties": properties,
     }
-    if activity["documentation_url"].startswith("https://"):
-        template["documentationRef"] = activity["documentation_url"]
+    icon = activity.get("icon") or ""
+    if icon.startswith(("data:", "https://")):
+        template["icon"] = {"contents": icon}
+    documentation = activity.get("documentation_url") or ""
+    if documentation.startswith("https://"):
+        template["documentationRef"] = documentation
     if activity.get("deprecated"):
         template["deprecated"] = {"message": f"{activity['name']} is deprecated."}
     return template
 
 
-def template_properties(
-    field: dict[str, Any], scope: str, descriptor: dict[str, Any]
-) -> list[dict[str, Any]]:
-    """The template properties of one descriptor field: one, or one per case of a simple
-    `required_when`."""
-    ident = f"{scope}.{field['name']}"
-    base: dict[str, Any] = {
-        "id": ident,
-        "label": field["label"],
-        "description": _description(field, descriptor),
-        "group": f"{scope}.{field['group']}",
-        "binding": {"type": "zeebe:input", "name": ident},
-    }
-    base.update(_control(field))
-    constraints = _constraints(field)
-    condition = _condition(field.get("condition"), scope)
-    if field.get("required_when") is None:
-        return [_finish(base, constraints, condition, field["required"])]
-    cases = _required_cases(field, scope)
-    if cases is None:
-        return [_finish(base, constraints, condition, False)]
-    return [
-        _finish(
-            {**base, "id": f"{ident}.{'required' if required else 'optional'}"},
-            dict(constraints),
-            case_condition,
-            required,
-        )
-        for case_condition, required in cases
-    ]
+class _Form:
+    """The properties of one descriptor's fields, under `scope`."""
 
+    def __init__(self, scope: str, descriptor: dict[str, Any]) -> None:
+        self.scope = scope
+        self.descriptor = descriptor
+        self.fields = {field["name"]: field for field in descriptor["fields"]}
+        self.split = {
+            field["name"]
+            for field in descriptor["fields"]
+            if field.get("required_when") or _has_any_match(field.get("condition"))
+        }
 
-def _finish(
-    prop: dict[str, Any],
-    constraints: dict[str, Any],
-    condition: dict[str, Any] | None,
-    required: bool,
-) -> dict[str, Any]:
-    reference = f"{{{{secrets.S3_{prop['binding']['name'].split('.')[-1].upper()}}}}}"
-    if "feel" in prop and prop["type"] == "String" and "placeholder" not in prop:
-        prop["value" if required else "placeholder"] = reference
-    if required:
-        constraints["notEmpty"] = True
-    elif prop["type"] not in ("Boolean", "Dropdown") and "value" not in prop:
-        prop["optional"] = True
+    def properties(self, field: dict[str, Any]) -> list[dict[str, Any]]:
+        ident = f"{self.scope}.{field['name']}"
+        notes: list[str] = []
+        shown = self._shown(field.get("condition"), notes)
+        needed = self._needed(field, notes)
+        cases = []
+        for visible, (when, required) in product(shown, needed):
+            conj = _merge(visible + when)
+            if conj is not None:
+                cases.append((conj, required))
+        names = ["required" if required else "optional" for _, required in cases]
+        props = []
+        for index, (conj, required) in enumerate(cases):
+            name = names[index]
+            if len(cases) == 1:
+                prop_id = ident
+            elif names.count(name) == 1:
+                prop_id = f"{ident}.{name}"
+            else:
+                prop_id = f"{ident}.{name}{names[: index + 1].count(name)}"
+            props.append(self._property(field, prop_id, conj, required, notes))
+        return props
+
+    def _property(
+        self, field: dict[str, Any], prop_id: str, conj: Conj, required: bool, notes: list[str]
+    ) -> dict[str, Any]:
+        ident = f"{self.scope}.{field['name']}"
+        prop: dict[str, Any] = {"id": prop_id, "label": field["label"]}
+        prop["description"] = self._description(field, notes)
+        if field.get("group"):
+            prop["group"] = f"{self.scope}.{field['group']}"
+        prop["binding"] = {"type": "zeebe:input", "name": ident}
+        prop.update(_control(field, required))
+        constraints = _constraints(field, required)
+        if required:
+            constraints["notEmpty"] = True
+        elif _may_be_empty(prop):
+            prop["optional"] = True
+            if constraints:
+                constraints["notEmpty"] = False
         if constraints:
-            constraints["notEmpty"] = False
-    if constraints:
-        prop["constraints"] = constraints
-    if condition is not None:
-        prop["condition"] = condition
-    return prop
+            prop["constraints"] = constraints
+        condition = _camunda_condition(conj)
+        if condition is not None:
+            prop["condition"] = condition
+        return prop
+
+    def _shown(self, condition: dict[str, Any] | None, notes: list[str]) -> list[Conj]:
+        """Disjoint cases in which the field is shown; all of them when some part cannot be
+        said (then the description says it)."""
+        if condition is None:
+            return [[]]
+        true, _ = self._cases(condition)
+        if true is not None:
+            return true
+        notes.append(f"Only when {_words(condition)}.")
+        if "allMatch" in condition:
+            kept = [self._cases(part)[0] for part in condition["allMatch"]]
+            return _product([cases for cases in kept if cases is not None])
+        return [[]]
+
+    def _needed(self, field: dict[str, Any], notes: list[str]) -> list[tuple[Conj, bool]]:
+        """Disjoint cases, each with whether the field is required in it."""
+        when = field.get("required_when")
+        if when is not None and field.get("dynamic"):
+            notes.append(f"Required when {_words(when)}, unless a document supplies it.")
+        if field.get("dynamic") or when is None or field.get("required"):
+            return [([], bool(field.get("required")) and not field.get("dynamic"))]
+        true, false = self._cases(when)
+        if true is None or false is None:
+            notes.append(f"Required when {_words(when)}.")
+            parts = [part for part in when.get("anyMatch", []) if None not in self._cases(part)]
+            if not parts:
+                return [([], False)]
+            true, false = self._cases({"anyMatch": parts})
+            assert true is not None and false is not None
+        return [(conj, True) for conj in true] + [(conj, False) for conj in false]
+
+    def _cases(self, condition: dict[str, Any]) -> tuple[list[Conj] | None, list[Conj] | None]:
+        """Disjoint conjunctions in which `condition` holds, and in which it does not; None
+        for a side that cannot be said."""
+        if "allMatch" in condition or "anyMatch" in condition:
+            both = "allMatch" in condition
+            parts = [self._cases(part) for part in condition["allMatch" if both else "anyMatch"]]
+            same, other = ([p[0] for p in parts], [p[1] for p in parts])
+            if not both:
+                same, other = other, same
+            whole = None if None in same else _product(same)  # type: ignore[arg-type]
+            cases: list[Conj] | None = []
+            for index, cases_off in enumerate(other):
+                before = same[:index]
+                if cases_off is None or None in before:
+                    cases = None
+                    break
+                cases += _product([*before, cases_off])  # type: ignore[list-item]
+            return (whole, cases) if both else (cases, whole)
+        field = self.fields.get(condition["field"])
+        if field is None or field["name"] in self.split:
+            return None, None
+        prop = f"{self.scope}.{field['name']}"
+        if "isSet" in condition:
+            return [[(prop, "empty", not condition["isSet"], None)]], [
+                [(prop, "empty", bool(condition["isSet"]), None)]
+            ]
+        domain = _domain(field)
+        wanted = [condition["equals"]] if "equals" in condition else condition["oneOf"]
+        values = [_stored(field, value) for value in wanted]
+        true = _simplify([[(prop, "in", values, domain)]])
+        if domain is None:
+            return true, None
+        rest = [value for value in domain if value not in values]
+        return true, _simplify([[(prop, "in", rest, domain)]])
+
+    def _description(self, field: dict[str, Any], notes: list[str]) -> str:
+        parts = [field.get("description", "")]
+        if field.get("deprecated"):
+            parts.insert(0, "Deprecated: kept for old configurations.")
+        name = field["name"]
+        if field.get("secret"):
+            parts.append(
+                f"A secret: give a Camunda secret reference such as {_reference(field)}, never "
+                "the value itself."
+            )
+        if field.get("dynamic"):
+            if field.get("required_unless_document"):
+                parts.append(
+                    f"Needed, but not required here: a document's `{name}` property (a process "
+                    "variable) may supply it."
+                )
+            else:
+                parts.append(f"A document's `{name}` property (a process variable) may supply it.")
+        parts += notes
+        said = _lost_bounds(field) + field.get("runtime_rules", [])
+        for rule in self.descriptor.get("rules", []):
+            if rule.get("field") == name and rule.get("message"):
+                when = rule.get("when")
+                said.append(f"When {_words(when)}: {rule['message']}" if when else rule["message"])
+        parts += [part[:1].upper() + part[1:] for part in said]
+        return " ".join(part if part.endswith(".") else f"{part}." for part in parts if part)
 
 
-def _control(field: dict[str, Any]) -> dict[str, Any]:
-    """The property's control type and default value."""
-    default = field.get("default")
+def _may_be_empty(prop: dict[str, Any]) -> bool:
+    """Whether an input may be left empty: a Boolean and a Dropdown with a default never are."""
+    if prop["type"] == "Dropdown":
+        return prop["value"] == ""
+    return prop["type"] != "Boolean"
+
+
+def _has_any_match(condition: dict[str, Any] | None) -> bool:
+    if not condition:
+        return False
+    if "anyMatch" in condition:
+        return True
+    return any(_has_any_match(part) for part in condition.get("allMatch", []))
+
+
+def _domain(field: dict[str, Any]) -> list[Any] | None:
+    """The values the field's property can hold, when they are known."""
     if "enum" in field:
+        control = _control(field, bool(field.get("required")))
+        return [choice["value"] for choice in control["choices"]]
+    if field["type"] == "boolean":
+        return [True, False] if "default" in field else ["", "true", "false"]
+    return None
+
+
+def _stored(field: dict[str, Any], value: Any) -> Any:
+    """A descriptor value as the field's property holds it."""
+    if field["type"] == "boolean" and "default" in field and "enum" not in field:
+        return bool(value)
+    return _text(value)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _product(alternatives: list[list[Conj]]) -> list[Conj]:
+    return _simplify(
+        [[atom for conj in combo for atom in conj] for combo in product(*alternatives)]
+    )
+
+
+def _simplify(cases: list[Conj]) -> list[Conj]:
+    return [conj for conj in (_merge(case) for case in cases) if conj is not None]
+
+
+def _merge(conj: Conj) -> Conj | None:
+    """`conj` with the value sets of one property intersected and what always holds dropped;
+    None when it never holds."""
+    merged: dict[tuple[str, str], Atom] = {}
+    for atom in conj:
+        prop, kind, value, domain = atom
+        key = (prop, kind)
+        if key in merged:
+            if kind == "empty" and merged[key][2] != value:
+                return None
+            if kind == "in":
+                value = [item for item in merged[key][2] if item in value]
+        merged[key] = (prop, kind, value, domain)
+    result = []
+    for prop, kind, value, domain in merged.values():
+        if kind == "in" and not value:
+            return None
+        if kind == "in" and domain is not None and all(item in value for item in domain):
+            continue
+        result.append((prop, kind, value, domain))
+    return result
+
+
+def _camunda_condition(conj: Conj) -> dict[str, Any] | None:
+    simple = []
+    for prop, kind, value, _ in conj:
+        condition: dict[str, Any] = {"type": "simple", "property": prop}
+        if kind == "empty":
+            condition["isEmpty"] = value
+        elif len(value) == 1:
+            condition["equals"] = value[0]
+        else:
+            condition["oneOf"] = value
+        simple.append(condition)
+    if not simple:
+        return None
+    return simple[0] if len(simple) == 1 else {"allMatch": simple}
+
+
+def _reference(field: dict[str, Any]) -> str:
+    return "{{secrets.S3_" + field["name"].upper() + "}}"
+
+
+def _control(field: dict[str, Any], required: bool) -> dict[str, Any]:
+    """The property's control type, default value and placeholder."""
+    default = field.get("default")
+    if "enum" in field or (field["type"] == "boolean" and default is None):
         labels = field.get("enum_labels", {})
-        choices = [
-            {"name": labels.get(str(value), str(value)), "value": str(value)}
-            for value in field["enum"]
-        ]
+        values = field.get("enum", [True, False])
+        choices = [{"name": labels.get(_text(v), _text(v)), "value": _text(v)} for v in values]
         if default is None:
-            choices.insert(0, {"name": "(not set)", "value": ""})
-        return {"type": "Dropdown", "choices": choices, "value": str(default or "")}
+            choices.insert(0, {"name": "(choose one)", "value": ""} if required else NOT_SET)
+        return {
+            "type": "Dropdown",
+            "choices": choices,
+            "value": _text("" if default is None else default),
+        }
     if field["type"] == "boolean":
         return {"type": "Boolean", "value": bool(default)}
-    if field["secret"]:
-        return {"type": "String", "feel": "optional"}
+    if field.get("secret"):
+        return {
+            "type": "String",
+            "feel": "optional",
+            "value" if required else "placeholder": _reference(field),
+        }
+    control: dict[str, Any]
     if field["type"] == "number":
         control = {"type": "Number"}
-    elif field["type"] in ("object", "json"):
+        if default is not None:
+            control["value"] = default
+        return control
+    if field["type"] in ("object", "array", "json"):
         control = {"type": "Text", "feel": "required"}
+        if default is not None:
+            control["value"] = "=" + json.dumps(default, ensure_ascii=False)
     else:
         control = {"type": "String"}
-    if default is not None and default != "":
-        control["value"] = default if field["type"] == "number" else str(default)
-    if "placeholder" in field and control["type"] in ("String", "Text"):
-        control["placeholder"] = field["placeholder"]
+        if default is not None and default != "":
+            control["value"] = _text(default)
+    placeholder = field.get("placeholder")
+    examples = [example for example in field.get("examples", []) if isinstance(example, str)]
+    if placeholder is None and examples and control["type"] == "String":
+        placeholder = f"e.g. {examples[0]}"
+    if placeholder:
+        control["placeholder"] = placeholder
     return control
 
 
-def _constraints(field: dict[str, Any]) -> dict[str, Any]:
+def _constraints(field: dict[str, Any], required: bool) -> dict[str, Any]:
+    """Length and pattern constraints; an optional field's pattern also accepts ''."""
     limits, messages = field.get("constraints", {}), field.get("messages", {})
-    if field["secret"]:
-        return {"pattern": {"value": SECRET_PATTERN, "message": "must be {{secrets.NAME}}"}}
+    if field.get("secret"):
+        message = f"must be a secret reference such as {_reference(field)}"
+        return {"pattern": _pattern(SECRET_PATTERN, message, required)}
     found: dict[str, Any] = {}
-    if field["type"] == "string" and "enum" not in field:
-        for key in ("minLength", "maxLength"):
-            if key in limits:
-                found[key] = limits[key]
-        if "pattern" in limits:
-            found["pattern"] = {"value": limits["pattern"], "message": messages["pattern"]}
-    if field["type"] == "integer" and "minimum" in limits and "maximum" in limits:
-        found["pattern"] = {
-            "value": integer_range_pattern(limits["minimum"], limits["maximum"]),
-            "message": messages.get("minimum", "out of range"),
-        }
+    if field["type"] == "integer" and "enum" not in field:
+        low, high = limits.get("minimum"), limits.get("maximum")
+        message = messages.get("minimum") or messages.get("maximum") or _bounds_words(low, high)
+        found["pattern"] = _pattern(integer_pattern(low, high), message, required)
+        return found
+    if field["type"] != "string" or "enum" in field:
+        return found
+    shortest, pattern = limits.get("minLength"), limits.get("pattern")
+    if "maxLength" in limits:
+        found["maxLength"] = limits["maxLength"]
+    if required and shortest:
+        found["minLength"] = shortest
+    if not required and shortest and shortest > 1:
+        length = f"(?=[\\s\\S]{{{shortest}}})"
+        words = [messages.get("minLength") or f"must be at least {shortest} characters"]
+        if pattern:
+            words.append(messages.get("pattern") or f"must match {pattern}")
+        found["pattern"] = _pattern(
+            f"^{length}" + (f"(?=[\\s\\S]*?(?:{pattern}))" if pattern else ""),
+            " and ".join(dict.fromkeys(words)),
+            False,
+        )
+    elif pattern:
+        found["pattern"] = _pattern(pattern, messages.get("pattern"), required)
     return found
 
 
-def _description(field: dict[str, Any], descriptor: dict[str, Any]) -> str:
-    parts = [field["description"]]
-    if field["secret"]:
-        parts.append("A secret: give a reference such as {{secrets.NAME}}, never the value.")
-    if field.get("dynamic"):
-        parts.append(f"A job variable `{field['name']}` may supply it instead.")
-    if field.get("required_when") and (
-        "anyMatch" in field["required_when"] or _required_cases(field, "") is None
-    ):
-        parts.append(f"Required when {_words(field['required_when'])}.")
-    limits = field.get("constraints", {})
-    if field["type"] == "number" and ("minimum" in limits or "maximum" in limits):
-        parts.append(field["messages"].get("minimum") or field["messages"]["maximum"])
-    parts += [
-        rule["message"] for rule in descriptor.get("rules", []) if rule["field"] == field["name"]
-    ]
-    parts += field.get("runtime_rules", [])
-    return " ".join(part if part.endswith(".") else f"{part}." for part in parts)
+def _pattern(value: str, message: str | None, required: bool) -> dict[str, str]:
+    pattern = {"value": value if required else f"^$|(?:{value})"}
+    if message:
+        pattern["message"] = message
+    return pattern
 
 
-def _condition(condition: dict[str, Any] | None, scope: str) -> dict[str, Any] | None:
-    """Camunda's condition for a descriptor condition; None when it has none (or when it
-    needs `anyMatch`, which Camunda lacks: the property is then always shown)."""
-    if condition is None:
-        return None
-    if "anyMatch" in condition:
-        return None
-    if "allMatch" in condition:
-        parts = [_condition(part, scope) for part in condition["allMatch"]]
-        if any(part is None or "allMatch" in part for part in parts):
-            return None
-        return {"allMatch": parts}
-    simple: dict[str, Any] = {"type": "simple", "property": f"{scope}.{condition['field']}"}
-    if "equals" in condition:
-        simple["equals"] = condition["equals"]
-    elif "oneOf" in condition:
-        simple["oneOf"] = condition["oneOf"]
-    else:
-        simple["isEmpty"] = not condition["isSet"]
-    return simple
+def _bounds_words(low: Any, high: Any) -> str:
+    if low is not None and high is not None:
+        return f"must be an integer from {low} to {high}"
+    if low is not None:
+        return f"must be an integer of at least {low}"
+    if high is not None:
+        return f"must be an integer of at most {high}"
+    return "must be an integer"
 
 
-def _required_cases(
-    field: dict[str, Any], scope: str
-) -> list[tuple[dict[str, Any] | None, bool]] | None:
-    """(condition, required) per case when `required_when` and `condition` are simple
-    conditions on one field: the values where it is required, and the others."""
-    required, shown = field["required_when"], field.get("condition")
-    if "anyMatch" in required and shown is not None and "field" in shown:
-        on_shown = [part for part in required["anyMatch"] if part.get("field") == shown["field"]]
-        if len(on_shown) == 1 and "isSet" not in on_shown[0]:
-            required = on_shown[0]
-    if "field" not in required or "isSet" in required:
-        return None
-    values = [required["equals"]] if "equals" in required else required["oneOf"]
-    if shown is None:
-        return [(_condition(required, scope), True)]
-    if shown.get("field") != required["field"] or "isSet" in shown:
-        return None
-    allowed = [shown["equals"]] if "equals" in shown else shown["oneOf"]
-    cases = [([value for value in allowed if value in values], True)]
-    cases.append(([value for value in allowed if value not in values], False))
-    ident = f"{scope}.{required['field']}"
-    return [
-        ({"type": "simple", "property": ident, "oneOf": group}, needed)
-        for group, needed in cases
-        if group
-    ]
+def _lost_bounds(field: dict[str, Any]) -> list[str]:
+    """The bounds no pattern keeps, in words."""
+    limits, messages = field.get("constraints", {}), field.get("messages", {})
+    low, high = limits.get("minimum"), limits.get("maximum")
+    if low is None and high is None:
+        return []
+    if field["type"] == "integer" and low is not None and low >= 0:
+        return []
+    if field["type"] not in ("integer", "number"):
+        return []
+    words = messages.get("minimum") or messages.get("maximum")
+    return [words or _bounds_words(low, high).replace("an integer", "a number")]
 
 
 def _words(condition: dict[str, Any]) -> str:
     if "anyMatch" in condition or "allMatch" in condition:
         joiner = " or " if "anyMatch" in condition else " and "
-        return joiner.join(
-            _words(part) for part in condition.get("anyMatch") or condition["allMatch"]
-        )
+        parts = condition.get("anyMatch") or condition["allMatch"]
+        return joiner.join(_words(part) for part in parts)
     if "isSet" in condition:
         return f"{condition['field']} is {'set' if condition['isSet'] else 'not set'}"
     values = [condition["equals"]] if "equals" in condition else condition["oneOf"]
-    return f"{condition['field']} is {' or '.join(map(str, values))}"
+    return f"{condition['field']} is {' or '.join(map(_text, values))}"
+
+
+def integer_pattern(low: int | None, high: int | None) -> str:
+    """A pattern of the decimal integers from `low` to `high` (None: unbounded), without
+    leading zeros; any integer when `low` is None or negative."""
+    if low is None or low < 0:
+        return r"^-?(?:0|[1-9][0-9]*)$"
+    if high is not None:
+        return integer_range_pattern(low, high)
+    digits = len(str(low))
+    longer = f"[1-9][0-9]{{{digits},}}"
+    return "^(?:" + integer_range_pattern(low, 10**digits - 1)[4:-2] + f"|{longer})$"
 
 
 def integer_range_pattern(low: int, high: int) -> str:
