@@ -17,7 +17,9 @@ pattern accepts nothing but a reference.
 Constraints: `notEmpty` on required fields (never on dynamic ones: a document may supply
 them), `minLength`, `maxLength`, `pattern` with the field's message. The Modeler checks an
 empty optional input against `minLength` and the pattern too, so an optional field's pattern
-also accepts the empty string and takes its `minLength` in.
+also accepts the empty string and takes its `minLength` in. Every input that may stay empty
+is `optional` (no input at all: the connector refuses the `null` of Camunda 8.8's empty inputs,
+though schema 0.46.0 calls `optional` on inputs deprecated).
 
 Conditions: `equals`/`oneOf`/`isSet` become `equals`/`oneOf`/`isEmpty`, `allMatch` stays.
 Camunda has no `anyMatch` and no conditional `notEmpty`: a field whose condition needs
@@ -27,10 +29,11 @@ each required or not. That needs the negation of each part: a value set of a fie
 values (enum, boolean) or `isSet`.
 
 Lost, and said in the description instead (the connector still refuses at run time): a
-condition on a field of free text, or on a field that is itself split that way (the access
-keys are also required together); bounds of decimal numbers and of negative integers; the
+condition on a field of free text, or on a field that has a `required_when` or an `anyMatch`
+condition (it may be split that way, and a condition names one property id: the access keys
+are also required together); bounds of decimal numbers and of negative integers; the
 readable messages of lengths and of `notEmpty` (the Modeler words them); what a secret's value
-must look like; the rules between fields (`rules`) and `runtime_rules`.
+must look like; the rules between fields (`rules`), `runtime_rules`, and `choices_from`.
 """
 
 from __future__ import annotations
@@ -192,20 +195,16 @@ class _Form:
         """Disjoint conjunctions in which `condition` holds, and in which it does not; None
         for a side that cannot be said."""
         if "allMatch" in condition or "anyMatch" in condition:
-            both = "allMatch" in condition
-            parts = [self._cases(part) for part in condition["allMatch" if both else "anyMatch"]]
-            same, other = ([p[0] for p in parts], [p[1] for p in parts])
-            if not both:
-                same, other = other, same
-            whole = None if None in same else _product(same)  # type: ignore[arg-type]
-            cases: list[Conj] | None = []
-            for index, cases_off in enumerate(other):
-                before = same[:index]
-                if cases_off is None or None in before:
-                    cases = None
-                    break
-                cases += _product([*before, cases_off])  # type: ignore[list-item]
-            return (whole, cases) if both else (cases, whole)
+            every = "allMatch" in condition
+            parts = [self._cases(part) for part in condition["allMatch" if every else "anyMatch"]]
+            kept = [part[0] if every else part[1] for part in parts]
+            flipped = [part[1] if every else part[0] for part in parts]
+            whole = _known_product(kept)
+            first: list[Conj] | None = []
+            for index, cases in enumerate(flipped):
+                step = _known_product([*kept[:index], cases])
+                first = None if first is None or step is None else first + step
+            return (whole, first) if every else (first, whole)
         field = self.fields.get(condition["field"])
         if field is None or field["name"] in self.split:
             return None, None
@@ -293,6 +292,12 @@ def _product(alternatives: list[list[Conj]]) -> list[Conj]:
     return _simplify(
         [[atom for conj in combo for atom in conj] for combo in product(*alternatives)]
     )
+
+
+def _known_product(alternatives: list[list[Conj] | None]) -> list[Conj] | None:
+    """The conjunctions of one case of each alternative; None when one is unknown."""
+    known = [cases for cases in alternatives if cases is not None]
+    return _product(known) if len(known) == len(alternatives) else None
 
 
 def _simplify(cases: list[Conj]) -> list[Conj]:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from s3_connector.sdk.camunda import element_templates
+
 S3C = str(Path(sys.executable).with_name("s3c"))
 JS = Path(__file__).parents[1] / "js"
 SCHEMA = JS / "node_modules" / "@camunda" / "zeebe-element-templates-json-schema"
@@ -62,6 +64,38 @@ def test_every_template_validates_against_camundas_schema(tmp_path):
     code, errors, summary = validate(path)
     assert (code, errors) == (0, []), "\n".join(errors)
     assert summary["templates"] == 15 and summary["errors"] == 0
+
+
+def test_every_form_of_condition_and_control_passes_too(tmp_path):
+    def field(name, **keys):
+        base = {"name": name, "type": "string", "label": name, "description": name, "group": "g"}
+        return {**base, "required": False, "secret": False, "dynamic": False, **keys}
+
+    either = {"anyMatch": [{"field": "mode", "equals": "b"}, {"field": "path", "isSet": True}]}
+    fields = [
+        field("mode", enum=["a", "b", "c"]),
+        field("level", enum=[1, 2], default=1),
+        field("flag", type="boolean", default=False),
+        field("tls", type="boolean"),
+        field("path", constraints={"minLength": 2, "maxLength": 9, "pattern": "^[a-z]+$"}),
+        field("count", type="integer", constraints={"minimum": 5}),
+        field("ratio", type="number", default=0.5, constraints={"minimum": 0, "maximum": 1}),
+        field("data", type="json", default={"a": [1, None]}),
+        field("password", secret=True, required=True),
+        field("choice", enum=["x", "y"], required=True),
+        field("either", condition=either, required_when={"field": "flag", "equals": True}),
+        field("both", condition={"allMatch": [{"field": "tls", "equals": False}, either]}),
+    ]
+    groups = [{"id": "g", "label": "G"}]
+    connection = {"groups": groups, "fields": [field("token", secret=True)]}
+    activity = {"id": "demo", "name": "Demo", "version": 2, "groups": groups, "fields": fields}
+    path = tmp_path / "demo.json"
+    path.write_text(
+        json.dumps(element_templates({"connection": connection, "activities": [activity]}))
+    )
+    code, errors, summary = validate(path)
+    assert (code, errors) == (0, []), "\n".join(errors)
+    assert summary["templates"] == 1
 
 
 def test_the_check_refuses_broken_templates(tmp_path):

@@ -9,6 +9,7 @@ from itertools import product
 
 import pytest
 
+from s3_connector.connector.conditions import holds as connector_holds
 from s3_connector.sdk.bundle import bundle
 from s3_connector.sdk.camunda import (
     SECRET_PATTERN,
@@ -294,6 +295,48 @@ def test_required_when_becomes_required_and_optional_cases():
         ("y", True),
         ("x", None),
     ]
+
+
+SHOWN = [
+    None,
+    {"field": "mode", "isSet": True},
+    {
+        "anyMatch": [
+            {"field": "mode", "equals": "b"},
+            {"allMatch": [{"field": "flag", "equals": True}, {"field": "path", "isSet": True}]},
+        ]
+    },
+    {
+        "allMatch": [
+            {"field": "mode", "oneOf": ["a", "b"]},
+            {"anyMatch": [{"field": "flag", "equals": False}, {"field": "path", "isSet": False}]},
+        ]
+    },
+]
+NEEDED = [
+    None,
+    {"anyMatch": [{"field": "mode", "equals": "c"}, {"field": "path", "isSet": True}]},
+    {"allMatch": [{"field": "flag", "equals": True}, {"field": "mode", "oneOf": ["a", "c"]}]},
+]
+
+
+@pytest.mark.parametrize(("shown", "needed"), list(product(SHOWN, NEEDED)))
+def test_conditions_of_enums_booleans_and_is_set_are_kept_exactly(shown, needed):
+    fields = [
+        field("mode", enum=["a", "b", "c"]),
+        field("flag", type="boolean", default=False),
+        field("path"),
+        field("target", **({"condition": shown} if shown else {}), required_when=needed),
+    ]
+    targets = by_binding("demo", "settings.target", templates_of(fields))
+    for mode, flag, path in product(["", "a", "b", "c"], [True, False], ["", "p"]):
+        settings = {"mode": mode or None, "flag": flag, "path": path or None}
+        values = {"settings.mode": mode, "settings.flag": flag, "settings.path": path}
+        active = [p for p in targets if holds(p.get("condition"), values)]
+        assert len(active) == (shown is None or connector_holds(shown, settings)), settings
+        for prop in active:
+            required = needed is not None and connector_holds(needed, settings)
+            assert prop.get("constraints", {}).get("notEmpty", False) == required, settings
 
 
 def test_every_condition_names_another_property():
