@@ -29,6 +29,7 @@ section {{ flex: 1; min-width: 0; }}
 h1 {{ font-size: 18px; }} h2 {{ font-size: 16px; }}
 pre {{ background: #f4f4f4; padding: 8px; white-space: pre-wrap; word-break: break-all; }}
 .je-form-input-label, label {{ font-weight: 600; }}
+div[data-theme="html"] p.je-form-input-label {{ font-weight: normal; color: #444; }}
 .invalid-feedback, .errmsg {{ color: #b00020; }}
 select#activity {{ font-size: 14px; }}
 </style>
