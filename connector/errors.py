@@ -281,6 +281,7 @@ def translate(exc: BaseException, *, operation: str, target: str) -> ConnectorEr
         ProfileNotFound,
     )
 
+    subject = f"{operation} {target}" if target else operation
     if isinstance(exc, ConnectorError):
         return exc
     if hasattr(exc, "to_connector_error"):  # the CRT transport's errors
@@ -288,20 +289,20 @@ def translate(exc: BaseException, *, operation: str, target: str) -> ConnectorEr
     if isinstance(exc, ClientError):
         return from_client_error(exc, operation=operation, target=target)
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
-        return NoCredentials(f"{operation} {target} failed: no credentials found ({exc})")
+        return NoCredentials(f"{subject} failed: no credentials found ({exc})")
     if isinstance(exc, ProfileNotFound):
         return InvalidInput(f"{exc} (in the AWS config and credentials files)", field="profile")
     if isinstance(exc, InvalidRegionError):
         return InvalidInput(str(exc), field="region")
     if isinstance(exc, ParamValidationError):
-        return InvalidInput(f"{operation} {target}: {exc}")
+        return InvalidInput(f"{subject}: {exc}")
     if isinstance(exc, network_errors()):
         return TransientFailure(
-            f"{operation} {target} failed after retries: {type(exc).__name__}: {exc}"
+            f"{subject} failed after retries: {type(exc).__name__}: {exc}"
         )
     cause = exc.__cause__ or exc.__context__
     if cause is not None and cause is not exc:
         translated = translate(cause, operation=operation, target=target)
         if type(translated) is not ConnectorError:
             return translated
-    return ConnectorError(f"{operation} {target} failed: {type(exc).__name__}: {exc}")
+    return ConnectorError(f"{subject} failed: {type(exc).__name__}: {exc}")
