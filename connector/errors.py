@@ -297,9 +297,7 @@ def translate(exc: BaseException, *, operation: str, target: str) -> ConnectorEr
     if isinstance(exc, ParamValidationError):
         return InvalidInput(f"{subject}: {exc}")
     if isinstance(exc, network_errors()):
-        return TransientFailure(
-            f"{subject} failed after retries: {type(exc).__name__}: {exc}"
-        )
+        return TransientFailure(f"{subject} failed after retries: {type(exc).__name__}: {exc}")
     cause = exc.__cause__ or exc.__context__
     if cause is not None and cause is not exc:
         translated = translate(cause, operation=operation, target=target)
