@@ -19,6 +19,7 @@ from marshmallow import Schema, fields, missing, validate
 
 from .conditions import Condition, Rule
 from .fields import STRICT_INPUT_RULES, InputRules, ValueRules, is_secret
+from .settings import as_rule
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 _TYPES = (
@@ -193,7 +194,7 @@ def _validator_rules(validator: Any, rules: InputRules) -> ValueRules:
             schema["maxLength"] = validator.max
         if validator.equal is not None:
             schema = {"minLength": validator.equal, "maxLength": validator.equal}
-        message = _message(validator.error or _length_message(validator))
+        message = as_rule(validator.error or _length_message(validator))
         return ValueRules(schema, dict.fromkeys(schema, message))
     if isinstance(validator, validate.Range):
         if not (validator.min_inclusive and validator.max_inclusive):
@@ -204,7 +205,7 @@ def _validator_rules(validator: Any, rules: InputRules) -> ValueRules:
         if validator.max is not None:
             schema["maximum"] = validator.max
         message = validator.error or _range_message(validator)
-        return ValueRules(schema, dict.fromkeys(schema, _message(message)))
+        return ValueRules(schema, dict.fromkeys(schema, as_rule(message)))
     if isinstance(validator, validate.OneOf):
         choices = ", ".join(str(choice) for choice in validator.choices)
         return ValueRules({"enum": list(validator.choices)}, {"enum": f"must be one of: {choices}"})
@@ -228,14 +229,6 @@ def _range_message(validator: validate.Range) -> str:
     if validator.min is None:
         return f"must be at most {validator.max}"
     return f"must be from {validator.min} to {validator.max}"
-
-
-def _message(text: str) -> str:
-    """A validator's message as the connector shows it (see `settings.validation_error`)."""
-    text = text.rstrip(".")
-    if text[:1].isupper() and text[1:2].islower():
-        text = text[0].lower() + text[1:]
-    return text
 
 
 def _field_conditions(

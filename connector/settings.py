@@ -65,10 +65,16 @@ def validation_error(exc: ValidationError, schema: Schema) -> InvalidInput:
     if message == "Unknown field.":
         known = ", ".join(sorted(schema.fields))
         message = f"unknown field (known fields: {known})"
+    return InvalidInput(as_rule(message), field=field)
+
+
+def as_rule(message: str) -> str:
+    """A validator's message as the connector words it after a field's name: no final full
+    stop, a lowercase first word ("Length must be..." becomes "length must be...")."""
     message = message.rstrip(".")
     if message[:1].isupper() and message[1:2].islower():
         message = message[0].lower() + message[1:]
-    return InvalidInput(message, field=field)
+    return message
 
 
 _schemas = threading.local()
