@@ -20,7 +20,7 @@ import threading
 import time
 import traceback
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -358,15 +358,21 @@ class Agent:
         self._write(self._final(request_id, produced, started, error))
 
     def _run(self, request: Request, produced: list[int]) -> None:
+        responses, output = self._responses(request)
+        for document in responses:
+            self._write(self._document_line(request.id, document, output))
+            produced[0] += 1
+
+    def _responses(self, request: Request) -> tuple[Iterator[Document], Output | None]:
+        """The request's response documents (every document's settings checked before the
+        first runs), and where content goes when it names an output directory."""
         connection = self.connections.get(request.connection)
         documents = request.documents
         single = documents is None or len(documents) <= 1
         harness = Harness(connection, self.registry, 1 if single else None)
         prepared = harness.prepare(request.activity, request.config)
         output = Output(os.path.join(request.output_dir, "")) if request.output_dir else None
-        for document in prepared.run(documents, check_first=True):
-            self._write(self._document_line(request.id, document, output))
-            produced[0] += 1
+        return prepared.run(documents, check_first=True), output
 
 
 def _secret_field_names(registry: Registry) -> frozenset[str]:

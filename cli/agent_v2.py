@@ -22,7 +22,6 @@ from s3_connector.connector.errors import (
     InvalidInput,
     classify,
 )
-from s3_connector.connector.harness import Harness
 from s3_connector.connector.redaction import redact
 
 from .agent import SERVE_FIELDS, Agent, _compact, _redacted, decode_line, parse_request
@@ -30,7 +29,6 @@ from .agent_chunks import ChunkStream, chunk_lines, take_chunk_line
 from .agent_errors import all_errors
 from .agent_flights import Flight, Flights
 from .agent_pipes import is_fifo, write_to_fifo
-from .io import Output
 
 PROTOCOL = 2
 CHUNK_FIELDS = frozenset({"chunk", "seq", "data", "end", "size", "sha256"})
@@ -312,13 +310,8 @@ class AgentV2(Agent):
         self._conclude(flight, "ok", test=result)
 
     def _run_flight(self, request, flight: Flight) -> None:
-        connection = self.connections.get(request.connection)
-        documents = request.documents
-        single = documents is None or len(documents) <= 1
-        harness = Harness(connection, self.registry, 1 if single else None)
-        prepared = harness.prepare(request.activity, request.config)
-        output = Output(os.path.join(request.output_dir, "")) if request.output_dir else None
-        for document in prepared.run(documents, check_first=True):
+        responses, output = self._responses(request)
+        for document in responses:
             if flight.output_fifo and document.has_content and output is None:
                 size = write_to_fifo(document, flight.output_fifo, "output_fifo")
                 line = self._document_line(request.id, Document(document.properties), None)
