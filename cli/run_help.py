@@ -12,6 +12,8 @@ from typing import Any
 
 import click
 
+from s3_connector.connector.conditions import describe_condition
+
 ACTIVITY_PARAM = "activity"
 _ASKED = "s3c.run_help.activity"
 
@@ -110,21 +112,6 @@ def _shown(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _condition(condition: dict[str, Any]) -> str:
-    """A descriptor condition (see `connector.conditions`) in words."""
-    if "field" in condition:
-        if "oneOf" in condition:
-            return f"{condition['field']} is {' or '.join(map(_shown, condition['oneOf']))}"
-        if "equals" in condition:
-            return f"{condition['field']} is {_shown(condition['equals'])}"
-        if condition.get("isSet"):
-            return f"{condition['field']} is set"
-    for key, word in (("anyMatch", " or "), ("allMatch", " and ")):
-        if key in condition:
-            return word.join(_condition(part) for part in condition[key])
-    return json.dumps(condition)
-
-
 def field_summary(field: dict[str, Any]) -> str:
     """Type, required, default, dynamic and secret of a field, on one line."""
     parts = [field["type"]]
@@ -183,6 +170,6 @@ def _format_field(field: dict[str, Any], formatter: click.HelpFormatter) -> None
         if rules:
             formatter.write_text("Rules: " + "; ".join(rules) + ".")
         if "condition" in field:
-            formatter.write_text(f"Accepted only when {_condition(field['condition'])}.")
+            formatter.write_text(f"Accepted only when {describe_condition(field['condition'])}.")
         if "required_when" in field:
-            formatter.write_text(f"Required when {_condition(field['required_when'])}.")
+            formatter.write_text(f"Required when {describe_condition(field['required_when'])}.")

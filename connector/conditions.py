@@ -8,6 +8,7 @@ A condition is `{"field": F, "equals": V}`, `{"field": F, "oneOf": [V, ...]}`,
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -59,7 +60,12 @@ def describe_condition(condition: Condition) -> str:
     if "isSet" in condition:
         return f"{condition['field']} is {'set' if condition['isSet'] else 'not set'}"
     values = [condition["equals"]] if "equals" in condition else condition["oneOf"]
-    return f"{condition['field']} is {' or '.join(str(value) for value in values)}"
+    return f"{condition['field']} is {' or '.join(map(_shown, values))}"
+
+
+def _shown(value: Any) -> str:
+    """A value as a condition names it: text as it is, anything else as JSON (false, 5)."""
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def named_fields(condition: Condition) -> list[str]:

@@ -42,6 +42,8 @@ import json
 from itertools import product
 from typing import Any
 
+from s3_connector.connector.conditions import describe_condition
+
 SCHEMA = "https://unpkg.com/@camunda/zeebe-element-templates-json-schema/resources/schema.json"
 TEMPLATE_PREFIX = "io.s3connector"
 TASK_TYPE_PREFIX = "io.s3connector"
@@ -168,7 +170,7 @@ class _Form:
         true, _ = self._cases(condition)
         if true is not None:
             return true
-        notes.append(f"Only when {_words(condition)}.")
+        notes.append(f"Only when {describe_condition(condition)}.")
         if "allMatch" in condition:
             kept = [self._cases(part)[0] for part in condition["allMatch"]]
             return _product([cases for cases in kept if cases is not None])
@@ -178,12 +180,14 @@ class _Form:
         """Disjoint cases, each with whether the field is required in it."""
         when = field.get("required_when")
         if when is not None and field.get("dynamic"):
-            notes.append(f"Required when {_words(when)}, unless a document supplies it.")
+            notes.append(
+                f"Required when {describe_condition(when)}, unless a document supplies it."
+            )
         if field.get("dynamic") or when is None or field.get("required"):
             return [([], bool(field.get("required")) and not field.get("dynamic"))]
         true, false = self._cases(when)
         if true is None or false is None:
-            notes.append(f"Required when {_words(when)}.")
+            notes.append(f"Required when {describe_condition(when)}.")
             parts = [part for part in when.get("anyMatch", []) if None not in self._cases(part)]
             if not parts:
                 return [([], False)]
@@ -245,7 +249,11 @@ class _Form:
         for rule in self.descriptor.get("rules", []):
             if rule.get("field") == name and rule.get("message"):
                 when = rule.get("when")
-                said.append(f"When {_words(when)}: {rule['message']}" if when else rule["message"])
+                said.append(
+                    f"When {describe_condition(when)}: {rule['message']}"
+                    if when
+                    else rule["message"]
+                )
         parts += [part[:1].upper() + part[1:] for part in said]
         return " ".join(part if part.endswith(".") else f"{part}." for part in parts if part)
 
@@ -455,17 +463,6 @@ def _lost_bounds(field: dict[str, Any]) -> list[str]:
         return []
     words = messages.get("minimum") or messages.get("maximum")
     return [words or _bounds_words(low, high).replace("an integer", "a number")]
-
-
-def _words(condition: dict[str, Any]) -> str:
-    if "anyMatch" in condition or "allMatch" in condition:
-        joiner = " or " if "anyMatch" in condition else " and "
-        parts = condition.get("anyMatch") or condition["allMatch"]
-        return joiner.join(_words(part) for part in parts)
-    if "isSet" in condition:
-        return f"{condition['field']} is {'set' if condition['isSet'] else 'not set'}"
-    values = [condition["equals"]] if "equals" in condition else condition["oneOf"]
-    return f"{condition['field']} is {' or '.join(map(_text, values))}"
 
 
 def integer_pattern(low: int | None, high: int | None) -> str:
