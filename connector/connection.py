@@ -7,26 +7,13 @@ import os
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-import boto3
-from botocore.config import Config
-from botocore.configprovider import ConfiguredEndpointProvider
-from botocore.credentials import (
-    AssumeRoleCredentialFetcher,
-    DeferredRefreshableCredentials,
-    RefreshableCredentials,
-)
-from botocore.exceptions import BotoCoreError, ClientError
-from botocore.retries.standard import DEFAULT_MAX_ATTEMPTS
-from botocore.session import Session as BotocoreSession
-from botocore.utils import parse_timestamp
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
 from . import settings as settings_loader
 from .conditions import Rule, any_match, is_set, when
+from .config_chain import DEFAULT_REGION, Resolved, resolve_without_botocore
 from .data_plane import DataPlane
 from .data_plane import choose as choose_data_plane
 from .errors import ConnectorError, InvalidInput, NoCredentials, translate
@@ -45,14 +32,10 @@ from .fields import (
     is_secret,
     utf8_size,
 )
-from .redaction import install_logging_redaction, register
+from .redaction import install_logging_redaction
 from .regions import RegionResolver
 from .secrets import reveal
 from .settings import SettingsSchema
-
-POOL_SIZE = 64
-"""HTTP connections per client: the harness runs up to 8 documents at once, each with up to
-8 transfer threads."""
 
 UPLOAD_CHECKSUMS = ("CRC32C", "CRC32", "CRC64NVME", "SHA1", "SHA256", "MD5")
 AUTH_METHODS = ("access_keys", "default_chain", "profile", "assume_role")
@@ -299,7 +282,8 @@ class ConnectionSchema(SettingsSchema):
             "Data plane",
             "Engine that moves object content and listing pages: crt (the AWS Common "
             "Runtime: signing, HTTP, retries and parts in native code), boto3, or auto (crt "
-            "when awscrt loads, else boto3). Control requests always go through boto3.",
+            "when awscrt loads, else boto3). Copies, deletes, heads and presigned links go "
+            "through boto3 either way.",
             group="network",
             labels={
                 "auto": "Automatic (CRT when it loads)",
@@ -360,48 +344,14 @@ class ConnectionSchema(SettingsSchema):
     runtime_rules = ("secrets must be valid Unicode (no lone surrogate)",)
 
 
-NO_CREDENTIALS = (
-    "no credentials found: none in the connection's settings, nor in the AWS chain "
-    "(AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, the profile's keys, credential_process, "
-    "SSO or role, a container or instance role)"
-)
-
-
-@dataclass(frozen=True)
-class Resolved:
-    """What the connection's requests use: each value from the connection's settings when
-    they set it, else from botocore's config chain (environment, then the profile in the
-    shared config file), read back from botocore itself. Both data planes use these."""
-
-    region: str
-    """The default region: settings, AWS_REGION, botocore's `region`, else us-east-1."""
-    endpoint_url: str | None
-    """A custom endpoint (settings, or botocore's configured endpoint); None on Amazon S3."""
-    addressing_style: str
-    """auto, path or virtual: as the default client's `s3` config has it."""
-    max_attempts: int
-    """Attempts per request, the first included: the client's retry config."""
-    retry_mode: str
-    """standard, adaptive or legacy: the client's retry config."""
-    verify: bool | str
-    """False, True (the default trust store) or the path of a CA bundle."""
-
-    @property
-    def verify_tls(self) -> bool:
-        return self.verify is not False
-
-    @property
-    def ca_bundle(self) -> str | None:
-        return self.verify if isinstance(self.verify, str) else None
-
-
 class Connection:
     """A validated S3 connection; hands out one thread-safe boto3 client per region.
 
     Region, endpoint, addressing style, retries and TLS verification go to boto3 only when
     the settings set them; otherwise botocore's own config chain applies, as in boto3 (see
     docs/aws-config.md), and `resolved` reads back what it chose, for the CRT data plane and
-    `test`."""
+    `test`. boto3 is imported when first needed: a CRT transfer with keys in the settings
+    and a silent config chain needs none (see `config_chain`)."""
 
     version = 1
     """The connection descriptor's version (see `Activity.version`)."""
@@ -411,7 +361,7 @@ class Connection:
         self.settings = settings_loader.load(ConnectionSchema, settings or {})
         self._lock = threading.Lock()
         self._clients: dict[tuple[str, bool, str | None], Any] = {}
-        self._session: boto3.Session | None = None
+        self._session: Any = None
         self._data_plane: DataPlane | None = None
         self._default_region: str | None = None
         self._resolved: Resolved | None = None
@@ -431,38 +381,29 @@ class Connection:
         if region is None:
             region = self.settings.get("region") or os.environ.get("AWS_REGION")
             if not region:
-                region = self.session()._session.get_config_variable("region") or "us-east-1"
+                silent = resolve_without_botocore(self.settings)
+                if silent is not None:
+                    region = silent.region
+                else:
+                    from .botocore_chain import session_region
+
+                    region = session_region(self.session()) or DEFAULT_REGION
             self._default_region = region
         return region
 
     @property
     def resolved(self) -> Resolved:
-        """The values the requests use (see `Resolved`), read once from the default
-        region's client and the session's config chain."""
+        """The values the requests use (see `Resolved`): from the settings alone when
+        botocore's config chain is silent, else read once from the default region's client
+        and the session's config chain."""
         resolved = self._resolved
         if resolved is None:
-            s = self.settings
-            config_session = self.session()._session
-            config = self.client().meta.config
-            retries = config.retries or {}
-            mode = retries.get("mode") or "standard"
-            if s.get("verify_tls") is False:
-                verify: bool | str = False
-            else:
-                verify = (
-                    s.get("ca_bundle")
-                    or config_session.get_config_variable("ca_bundle")
-                    or os.environ.get("REQUESTS_CA_BUNDLE")  # as botocore's Endpoint does
-                    or True
-                )
-            resolved = self._resolved = Resolved(
-                region=self.default_region,
-                endpoint_url=s.get("endpoint_url") or configured_endpoint(config_session),
-                addressing_style=(config.s3 or {}).get("addressing_style") or "auto",
-                max_attempts=retries.get("total_max_attempts") or default_attempts(mode),
-                retry_mode=mode,
-                verify=verify,
-            )
+            resolved = resolve_without_botocore(self.settings)
+            if resolved is None:
+                from .botocore_chain import resolve
+
+                resolved = resolve(self)
+            self._resolved = resolved
         return resolved
 
     @property
@@ -509,16 +450,34 @@ class Connection:
         if plane is not None:
             plane.close()
 
-    def session(self) -> boto3.Session:
+    def session(self):
+        """The boto3 session of the settings' `auth`, made once."""
         with self._lock:
             if self._session is None:
-                self._session = self._build_session()
-                _register_credentials(self._session)
+                from .botocore_chain import build_session
+
+                self._session = build_session(self.settings)
             return self._session
+
+    def static_keys(self) -> tuple[str, str, str | None] | None:
+        """The settings' own keys (access key id, secret key, session token) when `auth` is
+        access_keys: what every request signs with, without a boto3 session; else None."""
+        s = self.settings
+        if s["auth"] != "access_keys" or not s.get("access_key_id"):
+            return None
+        return (
+            s["access_key_id"],
+            reveal(s["secret_access_key"]),
+            reveal(s.get("session_token")) or None,
+        )
 
     def credentials(self) -> Any:
         """The session's credentials (botocore's; `method` names their source), or raise
         NoCredentials when neither the settings nor the AWS chain hold any."""
+        from botocore.exceptions import BotoCoreError
+
+        from .botocore_chain import NO_CREDENTIALS
+
         try:
             found = self.session().get_credentials()
         except (BotoCoreError, ValueError) as exc:
@@ -526,79 +485,6 @@ class Connection:
         if found is None:
             raise NoCredentials(NO_CREDENTIALS, field=None)
         return found
-
-    def _build_session(self) -> boto3.Session:
-        s = self.settings
-        auth = s["auth"]
-        if auth == "profile":
-            return boto3.Session(profile_name=s["profile"], botocore_session=_botocore_session())
-        if s.get("access_key_id") and auth in ("access_keys", "assume_role"):
-            base = boto3.Session(
-                aws_access_key_id=s["access_key_id"],
-                aws_secret_access_key=reveal(s["secret_access_key"]),
-                aws_session_token=reveal(s.get("session_token")),
-                botocore_session=_botocore_session(),
-            )
-        else:
-            base = boto3.Session(botocore_session=_botocore_session())
-        if auth != "assume_role":
-            return base
-        _register_credentials(base)
-        return self._assume_role(base)
-
-    def _assume_role(self, base: boto3.Session) -> boto3.Session:
-        s = self.settings
-        extra = {"RoleSessionName": s["session_name"], "DurationSeconds": s["duration_seconds"]}
-        if s.get("external_id"):
-            extra["ExternalId"] = s["external_id"]
-        source = base.get_credentials()
-        if source is None:
-            raise NoCredentials(f"{NO_CREDENTIALS} (to assume the role with)")
-        fetcher = AssumeRoleCredentialFetcher(
-            client_creator=base._session.create_client,
-            source_credentials=source,
-            role_arn=s["role_arn"],
-            extra_args=extra,
-        )
-        botocore_session = _botocore_session()
-        botocore_session._credentials = DeferredRefreshableCredentials(
-            method="assume-role", refresh_using=fetcher.fetch_credentials
-        )
-        return boto3.Session(botocore_session=botocore_session)
-
-    def client_config(self, region: str, addressing_style: str | None = None) -> Config:
-        """Only what the settings set (and `addressing_style`, an override) goes in: botocore
-        takes the rest from its config chain. botocore's checksums are off: uploads send the
-        connector's own, and downloads verify them as they stream (`uploads`,
-        `downloads`)."""
-        s = self.settings
-        chosen: dict[str, Any] = {}
-        style = addressing_style or s.get("addressing_style")
-        if style:
-            chosen["s3"] = {"addressing_style": style}
-        retries = {}
-        if s.get("max_attempts") is not None:
-            retries["total_max_attempts"] = s["max_attempts"]
-        if s.get("retry_mode"):
-            retries["mode"] = s["retry_mode"]
-        if retries:
-            chosen["retries"] = retries
-        return Config(
-            region_name=region,
-            signature_version="s3v4",
-            connect_timeout=s["connect_timeout"],
-            read_timeout=s["read_timeout"],
-            max_pool_connections=POOL_SIZE,
-            request_checksum_calculation="when_required",
-            response_checksum_validation="when_required",
-            **chosen,
-        )
-
-    def _verify(self) -> bool | str | None:
-        """boto3's `verify`: False, a CA bundle path, or None for botocore's chain."""
-        if self.settings.get("verify_tls") is False:
-            return False
-        return self.settings.get("ca_bundle") or None
 
     def client(
         self,
@@ -619,25 +505,19 @@ class Connection:
         if client is not None:
             return client
         session = self.session()
+        from .botocore_chain import new_client
+
         with self._lock:
             client = self._clients.get(key)
             if client is None:
-                client = session.client(
-                    "s3",
-                    region_name=region,
-                    endpoint_url=self.settings.get("endpoint_url") or None,
-                    verify=self._verify(),
-                    config=self.client_config(region, addressing_style),
+                client = new_client(
+                    session,
+                    self.settings,
+                    region,
+                    create_only=create_only,
+                    addressing_style=addressing_style,
+                    learn_redirect=self.regions.learn_redirect,
                 )
-                client.meta.events.register("after-call.s3", self.regions.learn_redirect)
-                client.meta.events.register(
-                    "before-call.s3.GetObject", _leave_response_checksums_to_the_reader
-                )
-                if create_only:
-                    for operation in ("PutObject", "CompleteMultipartUpload"):
-                        client.meta.events.register(
-                            f"before-parameter-build.s3.{operation}", _require_absent
-                        )
                 self._clients[key] = client
         return client
 
@@ -661,6 +541,8 @@ class Connection:
         """Check that the credentials work and S3 answers; never raises for S3 failures.
         The result names the resolved region, endpoint, addressing style, credential source
         and profile (`describe_chain`)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
         if bucket is not None:
             settings_loader.load(BucketOnly, {"bucket": bucket})
         operation, permission = (
@@ -699,85 +581,3 @@ class BucketOnly(Schema):
     """Just a bucket name, checked against S3's naming rules."""
 
     bucket = BucketName(required=True)
-
-
-def _parse_timestamp(value: str | int | float) -> datetime:
-    """botocore's timestamp parser, with a fast path for the ISO 8601 of S3's XML responses
-    (dateutil otherwise dominates the CPU time of a large listing)."""
-    if isinstance(value, str) and value[:1].isdigit():
-        try:
-            return datetime.fromisoformat(value)
-        except ValueError:
-            pass
-    return parse_timestamp(value)
-
-
-LEGACY_MAX_ATTEMPTS = 5
-"""Attempts of botocore's legacy retry mode when none are configured (its _retry.json)."""
-
-
-def default_attempts(mode: str) -> int:
-    """botocore's attempts per request when no max_attempts is configured, by retry mode."""
-    return LEGACY_MAX_ATTEMPTS if mode == "legacy" else DEFAULT_MAX_ATTEMPTS
-
-
-def configured_endpoint(session: BotocoreSession) -> str | None:
-    """The endpoint botocore's config chain gives an S3 client made without endpoint_url:
-    AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile's `services` s3 endpoint_url, then its
-    endpoint_url; none under AWS_IGNORE_CONFIGURED_ENDPOINT_URLS or the profile's
-    ignore_configured_endpoint_urls. What `Session.create_client` and `ClientArgsCreator`
-    do, with botocore's own provider."""
-    if session.get_config_variable("ignore_configured_endpoint_urls"):
-        return None
-    provider = ConfiguredEndpointProvider(
-        full_config=session.full_config,
-        scoped_config=session.get_scoped_config(),
-        client_name="s3",
-    )
-    return provider.provide() or None
-
-
-def _botocore_session() -> BotocoreSession:
-    session = BotocoreSession()
-    session.get_component("response_parser_factory").set_parser_defaults(
-        timestamp_parser=_parse_timestamp
-    )
-    return session
-
-
-def _leave_response_checksums_to_the_reader(context: dict, **_: Any) -> None:
-    """GetObject asks for checksums (ChecksumMode) so that `downloads.ObjectReader` verifies
-    the content, resumes included; botocore would check them again and, on a mismatch,
-    raise outside the taxonomy before the reader could."""
-    context.get("checksum", {}).pop("response_algorithms", None)
-
-
-def _register_credentials(session: boto3.Session) -> None:
-    """Register the secret key and token the session resolved (the default chain, a profile,
-    an assumed role: secrets no setting held), and those of every later refresh, so that
-    `redaction` masks them. A failure to resolve is left to the first client to report."""
-    try:
-        credentials = session.get_credentials()
-    except Exception:
-        return
-    if isinstance(credentials, RefreshableCredentials):
-        refresh = credentials._refresh_using
-
-        def registering_refresh() -> dict[str, Any]:
-            metadata = refresh()
-            register(metadata.get("secret_key"))
-            register(metadata.get("token"))
-            return metadata
-
-        credentials._refresh_using = registering_refresh
-        if isinstance(credentials, DeferredRefreshableCredentials):
-            return  # nothing fetched yet: the first refresh registers them
-        register(credentials._secret_key)  # the current values, without forcing a refresh
-        register(credentials._token)
-    elif credentials is not None:
-        register(credentials.secret_key)
-        register(credentials.token)
-
-
-def _require_absent(params: dict, **_: Any) -> None:
-    params.setdefault("IfNoneMatch", "*")

@@ -1,5 +1,7 @@
 """The data plane on the AWS Common Runtime: one `CrtTransport` per region, owned by the
-connection like its boto3 clients, signing with the connection's boto3 credentials.
+connection like its boto3 clients, signing with the settings' keys or the connection's boto3
+credentials. Region detection and the cleanup of a failed upload's twins are CRT requests too,
+so a transfer with keys in the settings never imports boto3.
 
 - Puts go to CRT whole: one PutObject, or a multipart upload of `PART_SIZE` parts that CRT
   aborts itself on failure or cancellation. Every request carries the connection's checksum.
@@ -23,15 +25,21 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from . import progress
 from .cancellation import check_cancelled
-from .crt_transport import PART_SIZE, CrtRequestError, CrtTransport, Pending
+from .crt_transport import PART_SIZE, CrtError, CrtRequestError, CrtTransport, Pending
 from .downloads import ObjectReader, open_verified
 from .errors import (
     Cancelled,
     Conflict,
     ConnectorError,
     InvalidInput,
+    raise_if_transient,
 )
-from .listing_pages import parse_list_objects_v2
+from .listing_pages import (
+    parse_list_objects_v2,
+    parse_location,
+    parse_multipart_uploads,
+    parse_object_parts,
+)
 from .regions import WrongRegion
 from .uploads import Body, etag
 
@@ -196,6 +204,27 @@ class CrtPlane:
             "Bucket": bucket,
             **{name: value for name, value in request.items() if name != "IfMatch"},
         }
+
+        def parts_sizes_page(marker: int) -> dict[str, Any]:
+            attributes = {
+                **sse,
+                "x-amz-object-attributes": "ObjectParts",
+                "x-amz-max-parts": "1000",
+                "x-amz-part-number-marker": str(marker),
+            }
+            try:
+                _, _, body = transport.request(
+                    "GET",
+                    bucket,
+                    key,
+                    {"attributes": "", **(pinned_query or {})},
+                    attributes,
+                    operation="GetObjectAttributes",
+                )
+            except CrtError as exc:
+                raise exc.to_connector_error("GetObjectAttributes", target) from None
+            return parse_object_parts(body)
+
         try:
             reader = open_verified(
                 self._connection,
@@ -205,6 +234,7 @@ class CrtPlane:
                 response,
                 target=target,
                 refetch=refetch,
+                parts_sizes_page=parts_sizes_page,
             )
         except BaseException:
             response["Body"].close()
@@ -226,6 +256,31 @@ class CrtPlane:
         )
         return parse_list_objects_v2(body)
 
+    def bucket_region(self, bucket: str) -> str | None:
+        transport = self._transport(self._connection.default_region)
+        try:
+            _, headers, _ = transport.request("HEAD", bucket, None, operation="HeadBucket")
+        except CrtRequestError as exc:
+            raise_if_transient(exc.to_connector_error("HeadBucket", bucket))
+            headers = exc.headers
+        except CrtError as exc:
+            raise exc.to_connector_error("HeadBucket", bucket) from None
+        if headers.get("x-amz-bucket-region"):
+            return headers["x-amz-bucket-region"]
+        try:
+            _, _, body = transport.request(
+                "GET", bucket, None, {"location": ""}, operation="GetBucketLocation"
+            )
+        except CrtRequestError as exc:
+            raise_if_transient(exc.to_connector_error("GetBucketLocation", bucket))
+            return None
+        except CrtError as exc:
+            raise exc.to_connector_error("GetBucketLocation", bucket) from None
+        try:
+            return parse_location(body)
+        except ConnectorError:
+            return None
+
     def _abort_twins(self, bucket: str, key: str, region: str, started: datetime) -> None:
         """Abort the uploads of `key` begun since this put started. CRT aborts the upload it
         knows of when it fails, but when an answer to CreateMultipartUpload is lost and CRT
@@ -233,14 +288,21 @@ class CrtPlane:
         upload is no longer listed. Best effort: a failure here never hides the put's own
         outcome. (A concurrent writer of the same key would lose its upload too.)"""
         since = started - TWIN_CLOCK_SKEW
+        transport = self._transport(region)
+        query = {"uploads": "", "prefix": key, "encoding-type": "url"}
         try:
-            client = self._connection.client(region)
-            listing = client.list_multipart_uploads(Bucket=bucket, Prefix=key)
-            for upload in listing.get("Uploads", []):
+            _, _, body = transport.request(
+                "GET", bucket, None, query, operation="ListMultipartUploads"
+            )
+            for upload in parse_multipart_uploads(body):
                 initiated = upload.get("Initiated")
-                if upload.get("Key") == key and initiated is not None and initiated >= since:
-                    client.abort_multipart_upload(
-                        Bucket=bucket, Key=key, UploadId=upload["UploadId"]
+                if upload["Key"] == key and initiated is not None and initiated >= since:
+                    transport.request(
+                        "DELETE",
+                        bucket,
+                        key,
+                        {"uploadId": upload["UploadId"]},
+                        operation="AbortMultipartUpload",
                     )
         except Exception:
             return
@@ -272,8 +334,12 @@ class CrtPlane:
         return transport
 
     def _frozen_credentials(self) -> Callable[[], Any]:
-        """The connection's credentials (boto3's chain, profiles, processes, assume-role),
-        refreshed by botocore as CRT signs each request."""
+        """The settings' own keys when `auth` is access_keys; else the connection's boto3
+        credentials (the default chain, profiles, processes, assume-role), refreshed by
+        botocore as CRT signs each request."""
+        keys = self._connection.static_keys()
+        if keys is not None:
+            return lambda: keys
         if self._credentials is None:
             self._credentials = self._connection.credentials()
         credentials = self._credentials

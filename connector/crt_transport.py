@@ -199,10 +199,19 @@ class CrtNetworkError(CrtError):
     """The network failed (refused, reset, DNS, TLS, timeouts) and CRT's retries ran out."""
 
     def __str__(self) -> str:
-        return f"{self.name}: {self.message}"
+        text = f"{self.name}: {self.message}"
+        if self.name == "AWS_IO_TLS_ERROR_NEGOTIATION_FAILURE":
+            text += TLS_HINT
+        return text
 
     def to_connector_error(self, operation: str, target: str) -> ConnectorError:
         return TransientFailure(f"{operation} {target} failed after retries: {self}")
+
+
+TLS_HINT = (
+    " (one cause: a certificate not signed by a trusted CA; the connection's ca_bundle names"
+    " the CA to trust)"
+)
 
 
 class Response(dict):

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .downloads import ObjectReader, open_verified
-from .errors import InvalidInput
+from .errors import InvalidInput, raise_if_transient, translate
 from .uploads import Body, upload
 
 if TYPE_CHECKING:
@@ -57,6 +57,13 @@ class DataPlane(Protocol):
     def list_page(self, request: dict[str, Any], *, region: str) -> dict[str, Any]:
         """One ListObjectsV2 page of a botocore-named `request`, botocore-shaped, with
         `LastModified` as an ISO 8601 string."""
+        ...
+
+    def bucket_region(self, bucket: str) -> str | None:
+        """The region HeadBucket's `x-amz-bucket-region` names, else GetBucketLocation's
+        LocationConstraint (None or "" for us-east-1, "EU" for eu-west-1), else None when S3
+        tells neither (refused, or a server that does not say). A network or server failure
+        is raised as a ConnectorError."""
         ...
 
     def close(self) -> None: ...
@@ -103,6 +110,28 @@ class Boto3Plane:
             if item.get("LastModified") is not None:
                 item["LastModified"] = item["LastModified"].isoformat()
         return page
+
+    def bucket_region(self, bucket: str) -> str | None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        client = self._connection.client()
+        try:
+            response = client.head_bucket(Bucket=bucket)
+            headers = response["ResponseMetadata"].get("HTTPHeaders", {})
+        except ClientError as exc:
+            raise_if_transient(translate(exc, operation="HeadBucket", target=bucket))
+            headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+        except BotoCoreError as exc:
+            raise translate(exc, operation="HeadBucket", target=bucket) from None
+        if headers.get("x-amz-bucket-region"):
+            return headers["x-amz-bucket-region"]
+        try:
+            return client.get_bucket_location(Bucket=bucket).get("LocationConstraint")
+        except ClientError as exc:
+            raise_if_transient(translate(exc, operation="GetBucketLocation", target=bucket))
+            return None
+        except BotoCoreError as exc:
+            raise translate(exc, operation="GetBucketLocation", target=bucket) from None
 
     def close(self) -> None:
         return None

@@ -329,11 +329,13 @@ def open_verified(
     *,
     target: str,
     refetch: Callable[[int, int], dict[str, Any]] | None = None,
+    parts_sizes_page: Callable[[int], dict[str, Any]] | None = None,
 ) -> ObjectReader:
     """The verified, resumable stream of a GetObject `response` to `request` (made in
     `region`). A whole-object read is checked against the strongest digest S3 declared; a
-    ranged read against its declared size. `refetch(first, last)` resumes a broken read
-    (default: a ranged GetObject through boto3)."""
+    ranged read against its declared size. `refetch(first, last)` resumes a broken read, and
+    `parts_sizes_page(marker)` gets a page of a multipart object's parts (see
+    `object_part_sizes`); by default both are requests through boto3."""
     resume_request = {
         name: value for name, value in request.items() if name not in ("Range", "PartNumber")
     }
@@ -349,8 +351,23 @@ def open_verified(
         ranged = {**resume_request, "Range": f"bytes={first}-{last}"}
         return call(lambda client: client.get_object(**ranged), "GetObject")
 
+    attributes = {name: request[name] for name in ATTRIBUTES_REQUEST if request.get(name)}
+
+    def parts_page(marker: int) -> dict[str, Any]:
+        response = call(
+            lambda client: client.get_object_attributes(
+                Bucket=bucket,
+                ObjectAttributes=["ObjectParts"],
+                MaxParts=1000,
+                PartNumberMarker=marker,
+                **attributes,
+            ),
+            "GetObjectAttributes",
+        )
+        return response.get("ObjectParts") or {}
+
     def part_sizes() -> list[int] | None:
-        return object_part_sizes(call, bucket, request)
+        return object_part_sizes(parts_sizes_page or parts_page)
 
     expected = None
     if not request.get("Range") and not request.get("PartNumber"):
@@ -364,41 +381,29 @@ def open_verified(
     )
 
 
-def object_part_sizes(
-    call: Callable[[Callable[[Any], Any], str], Any], bucket: str, request: dict[str, Any]
-) -> list[int] | None:
-    """The sizes of a multipart object's parts (GetObjectAttributes), or None when the server
-    does not tell them."""
-    attributes = {
-        name: request[name]
-        for name in (
-            "Key",
-            "VersionId",
-            "SSECustomerAlgorithm",
-            "SSECustomerKey",
-            "SSECustomerKeyMD5",
-        )
-        if request.get(name)
-    }
+def object_part_sizes(page: Callable[[int], dict[str, Any]]) -> list[int] | None:
+    """The sizes of a multipart object's parts, from `page(part_number_marker)`: one
+    GetObjectAttributes page of ObjectParts, shaped as botocore returns it; None when the
+    server does not tell them."""
     sizes: list[int] = []
     marker = 0
     while True:
         try:
-            response = call(
-                lambda client, marker=marker: client.get_object_attributes(
-                    Bucket=bucket,
-                    ObjectAttributes=["ObjectParts"],
-                    MaxParts=1000,
-                    PartNumberMarker=marker,
-                    **attributes,
-                ),
-                "GetObjectAttributes",
-            )
+            parts = page(marker)
         except ConnectorError:
             return None
-        parts = response.get("ObjectParts") or {}
         sizes += [part["Size"] for part in parts.get("Parts") or [] if "Size" in part]
         if not parts.get("IsTruncated"):
             break
         marker = parts.get("NextPartNumberMarker") or 0
     return sizes or None
+
+
+ATTRIBUTES_REQUEST = (
+    "Key",
+    "VersionId",
+    "SSECustomerAlgorithm",
+    "SSECustomerKey",
+    "SSECustomerKeyMD5",
+)
+"""What of a GetObject request its GetObjectAttributes carries."""

@@ -304,3 +304,10 @@ def translate(exc: BaseException, *, operation: str, target: str) -> ConnectorEr
         if type(translated) is not ConnectorError:
             return translated
     return ConnectorError(f"{subject} failed: {type(exc).__name__}: {exc}")
+
+
+def raise_if_transient(error: ConnectorError) -> None:
+    """Raise `error` when retrying could help: region detection never caches a guess made
+    while S3 or the network failed."""
+    if isinstance(error, TransientFailure):
+        raise error from None

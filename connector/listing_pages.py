@@ -1,11 +1,14 @@
-"""ListObjectsV2 pages from their raw XML, without botocore's per-key model walk.
+"""ListObjectsV2 pages (and the other listings the CRT plane reads: ListMultipartUploads,
+GetObjectAttributes' parts, GetBucketLocation) from their raw XML, without botocore's per-key
+model walk.
 
 `parse_list_objects_v2` turns a response body into the dict botocore's `list_objects_v2`
 returns (its `RestXMLParser` on the output shape, then the `decode_list_object_v2` handler),
 minus `ResponseMetadata` and the `RequestCharged` header, with one difference: each
 `LastModified` (and `RestoreExpiryDate`) is the ISO 8601 string that
-`connection._parse_timestamp(text).isoformat()` gives, e.g. `2026-12-03T09:00:00+00:00` or
-`2026-12-03T09:00:00.123000+00:00`, which is what the activities print (`data_plane.list_page`).
+`botocore_chain.parse_timestamp_fast(text).isoformat()` gives, e.g.
+`2026-12-03T09:00:00+00:00` or `2026-12-03T09:00:00.123000+00:00`, which is what the
+activities print (`data_plane.list_page`).
 
 The request is expected to send `encoding-type=url`, as botocore does: when the page says
 `<EncodingType>url</EncodingType>`, Key, Prefix, Delimiter, StartAfter and each common prefix
@@ -102,6 +105,65 @@ def parse_list_objects_v2(body: bytes) -> dict[str, Any]:
     if prefixes:
         page["CommonPrefixes"] = [_common_prefix(element, decode) for element in prefixes]
     return page
+
+
+def parse_multipart_uploads(body: bytes) -> list[dict[str, Any]]:
+    """A ListMultipartUploads page's uploads, as botocore names them: Key (decoded when the
+    page says `url` encoding), UploadId, and Initiated as a datetime."""
+    root = _parse_xml(body)
+    decode = _unquote if _child_text(root, "EncodingType") == "url" else str
+    uploads = []
+    for element in root:
+        if _local(element.tag) != "Upload":
+            continue
+        fields = {_local(child.tag): child.text or "" for child in element}
+        upload: dict[str, Any] = {
+            "Key": decode(fields.get("Key", "")),
+            "UploadId": fields.get("UploadId", ""),
+        }
+        if fields.get("Initiated"):
+            upload["Initiated"] = datetime.fromisoformat(
+                _timestamp("Initiated", fields["Initiated"])
+            )
+        uploads.append(upload)
+    return uploads
+
+
+def parse_object_parts(body: bytes) -> dict[str, Any]:
+    """GetObjectAttributes' ObjectParts, as botocore shapes it: Parts (PartNumber, Size),
+    IsTruncated and NextPartNumberMarker."""
+    root = _parse_xml(body)
+    found: dict[str, Any] = {"Parts": []}
+    for element in root:
+        if _local(element.tag) != "ObjectParts":
+            continue
+        for child in element:
+            name = _local(child.tag)
+            if name == "Part":
+                part = {_local(item.tag): item.text for item in child}
+                found["Parts"].append(
+                    {
+                        "PartNumber": _integer("PartNumber", part.get("PartNumber")),
+                        "Size": _integer("Size", part.get("Size")),
+                    }
+                )
+            elif name == "IsTruncated":
+                found["IsTruncated"] = (child.text or "").strip() == "true"
+            elif name == "NextPartNumberMarker":
+                found["NextPartNumberMarker"] = _integer(name, child.text)
+    return found
+
+
+def parse_location(body: bytes) -> str | None:
+    """GetBucketLocation's LocationConstraint: None for us-east-1 (an empty element)."""
+    return _parse_xml(body).text or None
+
+
+def _child_text(element: Element, name: str) -> str | None:
+    for child in element:
+        if _local(child.tag) == name:
+            return child.text
+    return None
 
 
 def _parse_xml(body: bytes) -> Element:
@@ -239,7 +301,7 @@ def _valid_day(day: str) -> bool:
 
 
 def _parsed_timestamp(name: str, text: str) -> str:
-    """Any other form, as `connection._parse_timestamp`: `datetime.fromisoformat`, else
+    """Any other form, as `botocore_chain.parse_timestamp_fast`: `datetime.fromisoformat`, else
     botocore's parser."""
     if text[:1].isdigit():
         try:

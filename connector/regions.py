@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .errors import ConnectorError, TransientFailure, translate
+from .errors import ConnectorError, translate
 
 if TYPE_CHECKING:
     from .connection import Connection
@@ -27,8 +27,8 @@ class WrongRegion(Exception):
 
 
 class RegionResolver:
-    """Finds each bucket's region once (HeadBucket header, then GetBucketLocation, then the
-    connection's region) and runs calls there."""
+    """Finds each bucket's region once (the data plane's `bucket_region`: HeadBucket's header,
+    then GetBucketLocation; else the connection's region) and runs calls there."""
 
     def __init__(self, connection: Connection):
         self._connection = connection
@@ -64,24 +64,7 @@ class RegionResolver:
 
     def _detect(self, bucket: str) -> str:
         """A network or server failure is raised, never cached as a guess."""
-        client = self._connection.client()
-        try:
-            response = client.head_bucket(Bucket=bucket)
-            headers = response["ResponseMetadata"].get("HTTPHeaders", {})
-        except ClientError as exc:
-            _raise_if_transient(exc, "HeadBucket", bucket)
-            headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
-        except BotoCoreError as exc:
-            raise translate(exc, operation="HeadBucket", target=bucket) from None
-        if headers.get("x-amz-bucket-region"):
-            return headers["x-amz-bucket-region"]
-        try:
-            location = client.get_bucket_location(Bucket=bucket).get("LocationConstraint")
-        except ClientError as exc:
-            _raise_if_transient(exc, "GetBucketLocation", bucket)
-            location = None
-        except BotoCoreError as exc:
-            raise translate(exc, operation="GetBucketLocation", target=bucket) from None
+        location = self._connection.data_plane.bucket_region(bucket)
         if location == "EU":
             return "eu-west-1"
         return location or self._connection.default_region
@@ -136,9 +119,3 @@ class RegionResolver:
             if type(error) is ConnectorError and not hasattr(exc, "to_connector_error"):
                 raise  # not a failure of S3 or of the network: a defect, kept as it is
             raise error from None
-
-
-def _raise_if_transient(exc: ClientError, operation: str, bucket: str) -> None:
-    error = translate(exc, operation=operation, target=bucket)
-    if isinstance(error, TransientFailure):
-        raise error from None

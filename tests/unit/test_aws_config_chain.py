@@ -577,3 +577,69 @@ def test_the_crt_plane_uses_the_resolved_values(home, keys, monkeypatch):
         assert transport.addressing_style == "virtual"
     finally:
         connection.close()
+
+
+# --- read without botocore (config_chain) ---------------------------------------------------
+
+
+ENDPOINT_SETTINGS = {
+    "region": "eu-west-3",
+    "endpoint_url": "http://127.0.0.1:9000",
+    "addressing_style": "path",
+    "max_attempts": 7,
+    "retry_mode": "adaptive",
+}
+
+
+@pytest.mark.parametrize(
+    ("variables", "config", "settings", "silent"),
+    [
+        ({}, "", {}, True),
+        ({}, "[default]\nregion = eu-west-2\noutput = json\n", {}, True),
+        ({"AWS_DEFAULT_REGION": "eu-central-1"}, "[default]\nregion = eu-west-2\n", {}, True),
+        ({"AWS_REGION": "ap-south-1", "AWS_DEFAULT_REGION": "eu-central-1"}, "", {}, True),
+        ({}, "[default]\nregion = eu-west-2\n", {"region": "sa-east-1"}, True),
+        ({}, "", ENDPOINT_SETTINGS, True),
+        ({"AWS_CA_BUNDLE": "{bundle}"}, "", {}, True),
+        ({}, "[default]\nca_bundle = {bundle}\n", {}, True),
+        ({"REQUESTS_CA_BUNDLE": "{bundle}"}, "", {}, True),
+        ({"AWS_CA_BUNDLE": "{bundle}"}, "", {"verify_tls": False}, True),
+        ({}, "[default]\nregion = eu-west-2\n[profile other]\nmax_attempts = 9\n", {}, True),
+        ({"AWS_MAX_ATTEMPTS": "7"}, "", {}, False),
+        ({"AWS_RETRY_MODE": "legacy"}, "", {}, False),
+        ({}, "[default]\nretry_mode = legacy\n", {}, False),
+        ({}, "[default]\nmax_attempts = 2\n", {}, False),
+        ({}, "[default]\ns3 =\n  addressing_style = path\n", {}, False),
+        ({"AWS_ENDPOINT_URL": "http://127.0.0.1:9001"}, "", {}, False),
+        ({}, "[default]\nendpoint_url = http://127.0.0.1:9001\n", {}, False),
+        ({}, "[default]\ndefaults_mode = standard\n", {}, False),
+        ({"AWS_PROFILE": "other"}, "[profile other]\nregion = eu-west-1\n", {}, False),
+        ({}, "[default]\nnot = an ini file\n[", {}, False),
+    ],
+)
+def test_read_without_botocore_exactly_when_the_chain_is_silent(
+    home, keys, monkeypatch, variables, config, settings, silent
+):
+    """When the chain has nothing to add, `resolve_without_botocore` answers, and its answer
+    is botocore's; otherwise it declines and botocore is asked."""
+    from s3_connector.connector import botocore_chain
+    from s3_connector.connector.config_chain import resolve_without_botocore
+
+    bundle = home.ca_bundle()
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value.format(bundle=bundle))
+    home.write_config(config.format(bundle=bundle))
+    connection = Connection(settings)
+    lean = resolve_without_botocore(connection.settings)
+    assert (lean is not None) is silent
+    if silent:
+        assert lean == botocore_chain.resolve(connection)
+        assert connection.resolved == lean
+
+
+def test_the_attempts_of_the_standard_mode_are_botocores():
+    from botocore.retries.standard import DEFAULT_MAX_ATTEMPTS
+
+    from s3_connector.connector.config_chain import STANDARD_MAX_ATTEMPTS
+
+    assert STANDARD_MAX_ATTEMPTS == DEFAULT_MAX_ATTEMPTS

@@ -32,7 +32,7 @@ from request_counter import Listener
 
 from s3_connector.cli.agent import Agent
 from s3_connector.cli.main import cli
-from s3_connector.connector import connection as connection_module
+from s3_connector.connector import botocore_chain
 from s3_connector.connector.connection import Connection
 from s3_connector.connector.fields import BUCKET_NAME_PATTERN, REGION_PATTERN, is_aws_region
 
@@ -56,7 +56,7 @@ def sent():
     """Requests botocore was about to send (its `before-send` event), on every session the
     connector creates."""
     counter = {"requests": 0}
-    original = connection_module._botocore_session
+    original = botocore_chain._botocore_session
 
     def count(**_: Any) -> None:
         counter["requests"] += 1
@@ -67,7 +67,7 @@ def sent():
         return session
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(connection_module, "_botocore_session", counting_session)
+        patch.setattr(botocore_chain, "_botocore_session", counting_session)
         yield counter
 
 
@@ -830,11 +830,15 @@ def test_the_corpus_is_large_and_covers_every_activity():
 @pytest.mark.parametrize("activity", ["get_object", "put_object", "list_buckets"])
 def test_a_valid_configuration_does_send_requests(activity, tmp_path, listener, traffic):
     """The control: the same setup with a valid configuration reaches the listener, which
-    answers nothing (a transient failure, exit 4), and both counters see it."""
+    answers nothing (a transient failure, exit 4), and the counters see it: the listener
+    always, botocore's for a control request (get and put send theirs, region detection
+    included, through the CRT data plane)."""
     case = Case(f"valid-{activity}", "", activity, dict(BASE[activity]))
     result, seen = run_case(case, tmp_path, listener, traffic)
     assert result.exit_code == 4, result.stderr
-    assert seen.requests >= 1 and seen.connections >= 1
+    assert seen.connections >= 1
+    if activity == "list_buckets":
+        assert seen.requests >= 1
 
 
 def test_control_characters_are_accepted_when_the_connection_allows_them(
@@ -852,7 +856,7 @@ def test_control_characters_are_accepted_when_the_connection_allows_them(
         connection={"allow_control_characters": True},
     )
     result, seen = run_case(allowed, tmp_path, listener, traffic)
-    assert result.exit_code == 4 and seen.requests >= 1
+    assert result.exit_code == 4 and seen.connections >= 1
     for value in ("a\x00b", "a\udcffb", "k" * 1025):
         still = Case(
             "still-refused",

@@ -14,7 +14,7 @@ from botocore.parsers import RestXMLParser
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from s3_connector.connector.connection import _parse_timestamp
+from s3_connector.connector.botocore_chain import parse_timestamp_fast
 from s3_connector.connector.errors import IntegrityError
 from s3_connector.connector.listing_pages import MalformedListing, parse_list_objects_v2
 
@@ -25,8 +25,8 @@ _OUTPUT = (
     .operation_model("ListObjectsV2")
     .output_shape
 )
-# the connection's botocore parses timestamps with `_parse_timestamp`
-_PARSER = RestXMLParser(timestamp_parser=_parse_timestamp)
+# the connection's botocore parses timestamps with `parse_timestamp_fast`
+_PARSER = RestXMLParser(timestamp_parser=parse_timestamp_fast)
 
 GENERATED = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -219,7 +219,7 @@ def test_without_encoding_type_nothing_is_decoded():
 def test_timestamps_are_formatted_as_the_connection_parses_them(text):
     body = listing_body([f"<Contents><Key>k</Key>{element('LastModified', text)}</Contents>"])
     [item] = assert_same(body)["Contents"]
-    assert item["LastModified"] == _parse_timestamp(text).isoformat()
+    assert item["LastModified"] == parse_timestamp_fast(text).isoformat()
 
 
 # --- generated ------------------------------------------------------------------------------
