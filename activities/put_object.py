@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from s3_connector.connector.cancellation import Sent, Then
 from s3_connector.connector.documents import Document
-from s3_connector.connector.uploads import prepare_body
+from s3_connector.connector.uploads import PART_SIZE, prepare_body
 
 from .common import sse_c_key_field
 from .storing import (
@@ -15,6 +16,7 @@ from .storing import (
     WRITE_SSE_C_KEY,
     LocatedSettings,
     StoringActivity,
+    begin_store_object,
     content_type_field,
     guess_content_type,
     metadata_field,
@@ -53,3 +55,16 @@ class PutObject(StoringActivity):
             body = prepare_body(stream, document.size, document.path)
             stored = store_object(self.connection, settings, key, body, content_type)
         yield Document(stored)
+
+    def start(self, document: Document, settings: dict[str, Any]) -> Sent[list[Document]] | None:
+        """Content of at most one part, bytes or a file (`Document.read_whole`), is sent as
+        one PutObject without waiting, when the data plane can."""
+        if not hasattr(self.connection.data_plane, "begin_put_object"):
+            return None
+        body = document.read_whole(PART_SIZE)
+        if body is None:
+            return None  # a stream, or more than a part: `run` streams it
+        key = object_key(settings)
+        content_type = settings.get("content_type") or guess_content_type(key)
+        started = begin_store_object(self.connection, settings, key, body, content_type)
+        return None if started is None else Then(started, lambda stored: [Document(stored)])

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import mimetypes
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from s3_connector.connector.activity import ResponseSchema, TargetActivity
+from s3_connector.connector.cancellation import Sent, Then
 from s3_connector.connector.errors import InvalidInput
 from s3_connector.connector.fields import (
     MAX_KEY_BYTES,
@@ -50,6 +52,8 @@ MEDIA_TYPE_PATTERN = (
 )
 """type/subtype (RFC 6838 names), then parameters of printable ASCII (no line breaks)."""
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
+
+T = TypeVar("T")
 
 
 METADATA_NAME_RULE = "must be a token of ASCII letters and digits"
@@ -218,39 +222,71 @@ def store_object(
     """Store `body` (bytes, a stream or a file path, see `uploads.prepare_body`) as
     `settings["bucket"]`/`key` with the settings' metadata, storage class, SSE-C key and
     overwrite rule (false: an atomic conditional create); return the response properties."""
-    bucket = settings["bucket"]
-    extra: dict[str, Any] = {"ContentType": content_type, **sse_params(settings)}
-    if settings.get("metadata"):
-        extra["Metadata"] = settings["metadata"]
-    if settings.get("storage_class"):
-        extra["StorageClass"] = settings["storage_class"]
-
-    plane = connection.data_plane
-    stored, region = connection.regions.run(
-        bucket,
-        settings.get("region"),
-        lambda region: plane.put_object(
-            bucket,
-            key,
-            body,
-            extra,
-            region=region,
-            create_only=not settings.get("overwrite", True),
-        ),
+    request = _PutRequest(connection, settings, key, content_type)
+    stored = connection.regions.run(
+        request.bucket,
+        request.region,
+        request.job(connection.data_plane.put_object, body),
         name="PutObject",
-        target=f"s3://{bucket}/{key}",
+        target=request.target,
     )
-    return {
-        "bucket": bucket,
-        "key": key,
-        **split_key(key),
-        "etag": stored["etag"],
-        "version_id": stored["version_id"],
-        "size": stored["size"],
-        "content_type": content_type,
-        "region": region,
-        "link": object_url(connection, bucket, key, region),
-    }
+    return request.stored(stored)
+
+
+def begin_store_object(
+    connection: Any, settings: dict[str, Any], key: str, body: bytes, content_type: str
+) -> Sent[dict[str, Any]] | None:
+    """`store_object` of content of at most one part, sent now and waited for by the
+    result's `result()`, when the data plane sends without waiting (CRT); else None."""
+    begin = getattr(connection.data_plane, "begin_put_object", None)
+    if begin is None:
+        return None
+    request = _PutRequest(connection, settings, key, content_type)
+    started = connection.regions.begin(
+        request.bucket,
+        request.region,
+        request.job(begin, body),
+        name="PutObject",
+        target=request.target,
+    )
+    return Then(started, request.stored)
+
+
+class _PutRequest:
+    """A PutObject of the settings: its bucket, botocore-named headers and overwrite rule,
+    and the response properties once stored."""
+
+    def __init__(self, connection: Any, settings: dict[str, Any], key: str, content_type: str):
+        self.connection, self.key, self.content_type = connection, key, content_type
+        self.bucket = settings["bucket"]
+        self.extra: dict[str, Any] = {"ContentType": content_type, **sse_params(settings)}
+        if settings.get("metadata"):
+            self.extra["Metadata"] = settings["metadata"]
+        if settings.get("storage_class"):
+            self.extra["StorageClass"] = settings["storage_class"]
+        self.create_only = not settings.get("overwrite", True)
+        self.region = settings.get("region")
+        self.target = f"s3://{self.bucket}/{key}"
+
+    def job(self, put: Callable[..., T], body: Any) -> Callable[[str], T]:
+        """`put` (a data plane's put_object or begin_put_object) of `body`, in a region."""
+        return lambda region: put(
+            self.bucket, self.key, body, self.extra, region=region, create_only=self.create_only
+        )
+
+    def stored(self, outcome: tuple[dict[str, Any], str]) -> dict[str, Any]:
+        stored, region = outcome
+        return {
+            "bucket": self.bucket,
+            "key": self.key,
+            **split_key(self.key),
+            "etag": stored["etag"],
+            "version_id": stored["version_id"],
+            "size": stored["size"],
+            "content_type": self.content_type,
+            "region": region,
+            "link": object_url(self.connection, self.bucket, self.key, region),
+        }
 
 
 class StoredResponse(ResponseSchema):

@@ -11,10 +11,12 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import functools
 import hashlib
 import io
 import json
 import os
+import queue
 import sys
 import threading
 import time
@@ -26,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
+from s3_connector.connector.cancellation import Sent
 from s3_connector.connector.connection import Connection, ConnectionSchema
 from s3_connector.connector.documents import Document, inline_content
 from s3_connector.connector.errors import ConnectorError, InvalidInput, classify
@@ -254,16 +257,19 @@ class Agent:
         self.secret_names = _secret_field_names(self.registry)
         self._write_lock = threading.Lock()
         self._broken: BaseException | None = None
+        self._answers: _Answers | None = None
+        """While serving with several workers: where sent requests are answered."""
         """Set when stdout fails: serving stops and this is raised."""
         self.requests = 0
         self.errors = 0
 
     # lines out
 
-    def _write(self, text: str) -> None:
+    def _write(self, text: str, *, flush: bool = True) -> None:
         with self._write_lock:
             self.out.write(text)
-            self.out.flush()
+            if flush:
+                self.out.flush()
 
     def _final(self, request_id: Any, documents: int, started: float, error=None) -> str:
         line: dict[str, Any] = {"request_id": request_id}
@@ -303,36 +309,68 @@ class Agent:
                 if self._broken is not None:
                     raise self._broken
             return
-        slots = threading.BoundedSemaphore(self.workers * 2)
-        with ThreadPoolExecutor(self.workers, thread_name_prefix="s3c-serve") as pool:
-            for number, raw in lines:
+        in_flight = self.workers * 2
+        slots = threading.BoundedSemaphore(in_flight)
+        self._answers = _Answers(self, slots)
+        try:
+            with ThreadPoolExecutor(self.workers, thread_name_prefix="s3c-serve") as pool:
+                for number, raw in lines:
+                    slots.acquire()
+                    if self._broken is not None:
+                        slots.release()
+                        break
+                    future = pool.submit(self.handle, number, raw)
+                    future.add_done_callback(lambda done: self._finished(done, slots))
+            for _ in range(in_flight):  # every sent request answered
                 slots.acquire()
-                if self._broken is not None:
-                    break
-                future = pool.submit(self.handle, number, raw)
-                future.add_done_callback(lambda done: self._finished(done, slots))
+        finally:
+            self._answers.close()
+            self._answers = None
         if self._broken is not None:
             raise self._broken
 
-    def _finished(self, future: Future[None], slots: threading.BoundedSemaphore) -> None:
+    def _finished(self, future: Future[bool], slots: threading.BoundedSemaphore) -> None:
         error = future.exception()
         if error is not None and self._broken is None:
             self._broken = error  # stdout itself failed: stop reading, raise it from serve
-        slots.release()
+        if error is not None or not future.result():
+            slots.release()  # else the request was sent: `_Answers` releases it once answered
 
-    def handle(self, line_number: int, raw: bytes) -> None:
-        """Answer one line; every failure becomes an error line (a broken stdout stops)."""
+    def handle(self, line_number: int, raw: bytes) -> bool:
+        """Answer one line; every failure becomes an error line (a broken stdout stops).
+        True when the request was sent and is answered once S3 has (see `_send`)."""
         if not raw.strip():
-            return
+            return False
         started = time.monotonic()
         request_id: Any = line_number
+        try:
+            request_id, data = decode_line(raw, line_number)
+            request = parse_request(request_id, data, self.secret_names)
+            sent = self._send(request) if self._answers is not None else None
+        except Exception as exc:
+            self.answer(request_id, started, functools.partial(_raise, exc))
+            return False
+        if sent is None:
+            self.answer(request_id, started, functools.partial(self._run, request))
+            return False
+        self._answers.expect(sent, request_id, started)
+        return True
+
+    def answer(
+        self,
+        request_id: Any,
+        started: float,
+        work: Callable[[list[int]], None],
+        *,
+        flush: bool = True,
+    ) -> None:
+        """Run `work(produced)`, which writes the request's document lines, then write its
+        status line; every failure becomes an error line (a broken stdout stops)."""
         produced = [0]
         try:
             try:
-                request_id, data = decode_line(raw, line_number)
-                request = parse_request(request_id, data, self.secret_names)
-                self._run(request, produced)
-                self._write(self._final(request_id, produced[0], started))
+                work(produced)
+                self._write(self._final(request_id, produced[0], started), flush=flush)
             except ConnectorError as exc:
                 error = exc.with_field(SERVE_FIELDS.get(exc.field, exc.field))
                 self._fail(request_id, produced[0], started, error)
@@ -363,6 +401,16 @@ class Agent:
             self._write(self._document_line(request.id, document, output))
             produced[0] += 1
 
+    def _send(self, request: Request) -> Sent[list[Document]] | None:
+        """The request's one document sent without a worker waiting for it, when its
+        activity can (a small put on the CRT plane: `Activity.start`); else None."""
+        documents = request.documents
+        if request.output_dir or documents is None or len(documents) != 1:
+            return None
+        connection = self.connections.get(request.connection)
+        prepared = Harness(connection, self.registry, 1).prepare(request.activity, request.config)
+        return prepared.start(documents[0])
+
     def _responses(self, request: Request) -> tuple[Iterator[Document], Output | None]:
         """The request's response documents (every document's settings checked before the
         first runs), and where content goes when it names an output directory."""
@@ -373,6 +421,51 @@ class Agent:
         prepared = harness.prepare(request.activity, request.config)
         output = Output(os.path.join(request.output_dir, "")) if request.output_dir else None
         return prepared.run(documents, check_first=True), output
+
+
+def _raise(error: Exception, _produced: list[int]) -> None:
+    raise error
+
+
+class _Answers:
+    """Answers sent requests once S3 has answered them, on one thread: CRT's threads only
+    queue them. Lines are flushed when no other answer waits, and each answered request
+    frees its slot of the agent's window."""
+
+    def __init__(self, agent: Agent, slots: threading.BoundedSemaphore):
+        self._agent = agent
+        self._slots = slots
+        self._ready: queue.SimpleQueue[tuple[Any, Any, float] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._loop, name="s3c-answers", daemon=True)
+        self._thread.start()
+
+    def expect(self, sent: Sent[list[Document]], request_id: Any, started: float) -> None:
+        sent.when_done(lambda: self._ready.put((sent, request_id, started)))
+
+    def close(self) -> None:
+        self._ready.put(None)
+        self._thread.join()
+
+    def _loop(self) -> None:
+        agent = self._agent
+        while (item := self._ready.get()) is not None:
+            sent, request_id, started = item
+            try:
+                agent.answer(
+                    request_id,
+                    started,
+                    lambda produced, sent=sent, request_id=request_id: self._lines(
+                        sent, request_id, produced
+                    ),
+                    flush=self._ready.empty(),
+                )
+            finally:
+                self._slots.release()
+
+    def _lines(self, sent: Sent[list[Document]], request_id: Any, produced: list[int]) -> None:
+        for document in sent.result():
+            self._agent._write(self._agent._document_line(request_id, document, None), flush=False)
+            produced[0] += 1
 
 
 def _secret_field_names(registry: Registry) -> frozenset[str]:

@@ -124,12 +124,9 @@ def gather_inputs(paths: Sequence[str]) -> Inputs:
         inputs.origins.append(f"--input {_shown(origin)}")
 
     def add_directory(source: Path) -> None:
-        for file in sorted(p for p in source.rglob("*") if p.is_file()):
-            add(
-                Document.from_path(file, file.relative_to(source).as_posix()),
-                str(file),
-                _real(file),
-            )
+        files = sorted(_files_under(str(source), os.path.realpath(source), ()))
+        for relative, path, real in files:
+            add(Document.from_path(path, "/".join(relative)), path, real)
 
     for path in paths:
         if path == "-":
@@ -230,6 +227,36 @@ def error_line(error: Any, exit_code: int, document: dict[str, Any]) -> dict[str
 
 def _real(path: Path) -> str:
     return os.path.realpath(path)
+
+
+def _files_under(
+    directory: str, real_directory: str, relative: tuple[str, ...]
+) -> Iterator[tuple[tuple[str, ...], str, str]]:
+    """(parts of the path relative to the top, path, real path) of each file under
+    `directory`, as `Path.rglob("*")` filtered by `is_file()` finds them: symbolic links to
+    files included, links to directories not followed; but a directory that cannot be listed
+    is refused, where rglob skips it. Sorted by the parts, they come in the order of sorted
+    Paths. One scandir per directory: no stat for a plain file, `realpath` only for a
+    link."""
+    try:
+        with os.scandir(directory) as entries:
+            found = list(entries)
+    except OSError as exc:  # a file under it would be missed: refused, not skipped
+        raise InvalidInput(
+            f"cannot list {_shown(directory)}: {exc.strerror or exc}", field="input"
+        ) from None
+    for entry in found:
+        parts = (*relative, entry.name)
+        if entry.is_dir():
+            if not entry.is_symlink():
+                yield from _files_under(entry.path, os.path.join(real_directory, entry.name), parts)
+        elif entry.is_file():
+            real = (
+                os.path.realpath(entry.path)
+                if entry.is_symlink()
+                else os.path.join(real_directory, entry.name)
+            )
+            yield parts, entry.path, real
 
 
 def _shown(text: str) -> str:

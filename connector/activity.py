@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from marshmallow import EXCLUDE, Schema
 
 if TYPE_CHECKING:
+    from .cancellation import Sent
     from .connection import Connection
     from .documents import Document
 
@@ -76,6 +77,16 @@ class Activity:
     def run(self, document: Document, settings: dict[str, Any]) -> Iterable[Document]:
         """Process one document with its resolved settings; yield response documents."""
         raise NotImplementedError
+
+    def start(
+        self, document: Document, settings: dict[str, Any]
+    ) -> Sent[Iterable[Document]] | None:
+        """Send one document's requests without waiting for them, when the activity can (a
+        small put on the CRT data plane); its `result()` then waits and returns what `run`
+        would yield. None: the harness calls `run` on one of its threads instead. Only a
+        `concurrent` activity is asked, and only while it decides before reading anything it
+        cannot read again."""
+        return None
 
 
 class SourceActivity(Activity):

@@ -12,11 +12,13 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from .errors import Cancelled
 
 T = TypeVar("T")
+U = TypeVar("U")
+T_co = TypeVar("T_co", covariant=True)
 
 _cancelled = threading.Event()
 _scope: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar(
@@ -56,3 +58,38 @@ def check_cancelled() -> None:
     event = _scope.get()
     if event is not None and event.is_set():
         raise Cancelled("cancelled; the transfer was stopped and cleaned up")
+
+
+class Waiting(Protocol[T_co]):
+    """Work sent and not yet waited for, as a `Future` is: `result()` waits for it (and
+    raises its error), `cancel()` asks it to stop."""
+
+    def result(self) -> T_co: ...
+
+    def cancel(self) -> Any: ...
+
+
+class Sent(Waiting[T_co], Protocol):
+    """Work sent, which also tells when it is done: `when_done(callback)` calls `callback()`
+    once `result()` would not wait (at once if it already would not, else on another
+    thread)."""
+
+    def when_done(self, callback: Callable[[], None]) -> None: ...
+
+
+class Then(Generic[T, U]):
+    """What `waiting`'s result becomes through `then`, waited for when asked; cancelling
+    it cancels `waiting`."""
+
+    def __init__(self, waiting: Sent[T], then: Callable[[T], U]):
+        self._waiting = waiting
+        self._then = then
+
+    def result(self) -> U:
+        return self._then(self._waiting.result())
+
+    def cancel(self) -> Any:
+        return self._waiting.cancel()
+
+    def when_done(self, callback: Callable[[], None]) -> None:
+        self._waiting.when_done(callback)

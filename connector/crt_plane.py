@@ -13,7 +13,6 @@ so a transfer with keys in the settings never imports boto3.
 
 from __future__ import annotations
 
-import contextlib
 import email.utils
 import os
 import threading
@@ -24,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from . import progress
-from .cancellation import check_cancelled
+from .cancellation import Sent, check_cancelled
 from .crt_transport import PART_SIZE, CrtError, CrtRequestError, CrtTransport, Pending
 from .downloads import ObjectReader, open_verified
 from .errors import (
@@ -116,20 +115,19 @@ class CrtPlane:
         region: str,
         create_only: bool,
     ) -> dict[str, Any]:
-        headers = _put_headers(extra)
-        if create_only:
-            headers["If-None-Match"] = "*"
-        counted = body if isinstance(body, bytes | bytearray | os.PathLike) else _Counting(body)
+        if isinstance(body, bytes | bytearray):
+            return self.begin_put_object(
+                bucket, key, body, extra, region=region, create_only=create_only
+            ).result()
+        headers = _put_headers(extra, create_only)
+        counted = body if isinstance(body, os.PathLike) else _Counting(body)
         report = progress.meter()
         if isinstance(body, os.PathLike):
             report.expect(os.stat(body).st_size)
-        elif isinstance(body, bytes | bytearray):
-            report.expect(len(body))
         transport = self._transport(region)
-        multipart = not isinstance(body, bytes | bytearray)  # prepare_body: over one part
         started = datetime.now(UTC)
         try:
-            with self._transfers if multipart else _no_limit:
+            with self._transfers:
                 response = _result(
                     transport.begin_put_object(
                         bucket,
@@ -143,20 +141,37 @@ class CrtPlane:
                     region,
                 )
         finally:
-            if multipart:
-                self._abort_twins(bucket, key, region, started)
-        if isinstance(counted, _Counting):
-            size = counted.count
-        elif isinstance(body, os.PathLike):
-            size = os.stat(body).st_size
-        else:
-            size = len(body)
-            report.advance(size)
+            self._abort_twins(bucket, key, region, started)
+        size = counted.count if isinstance(counted, _Counting) else os.stat(body).st_size
         return {
             "etag": etag(response.get("etag")),
             "version_id": response.get("x-amz-version-id"),
             "size": size,
         }
+
+    def begin_put_object(
+        self,
+        bucket: str,
+        key: str,
+        body: bytes | bytearray,
+        extra: dict[str, Any],
+        *,
+        region: str,
+        create_only: bool,
+    ) -> Sent[dict[str, Any]]:
+        """`put_object` of content of at most one part (one PutObject), sent now, waited for
+        by its `result()`. Nothing here waits, so one thread keeps many in flight."""
+        report = progress.meter()
+        report.expect(len(body))
+        pending = self._transport(region).begin_put_object(
+            bucket,
+            key,
+            body,
+            None,
+            _put_headers(extra, create_only),
+            checksum_algorithm=self._connection.checksum_algorithm,
+        )
+        return _StartedPut(pending, region, len(body), report)
 
     def get_object(
         self, bucket: str, request: dict[str, Any], *, region: str, target: str
@@ -352,7 +367,28 @@ class CrtPlane:
             transport.close()
 
 
-_no_limit = contextlib.nullcontext()
+class _StartedPut:
+    """A PutObject in flight (see `CrtPlane.begin_put_object`)."""
+
+    def __init__(self, pending: Pending, region: str, size: int, report: progress.Meter):
+        self._pending, self._region, self._size, self._report = pending, region, size, report
+
+    def result(self) -> dict[str, Any]:
+        response = _result(self._pending, self._region)
+        self._report.advance(self._size)
+        return {
+            "etag": etag(response.get("etag")),
+            "version_id": response.get("x-amz-version-id"),
+            "size": self._size,
+        }
+
+    def cancel(self) -> None:
+        self._pending.cancel()
+
+    def when_done(self, callback: Callable[[], None]) -> None:
+        self._pending.add_done_callback(callback)
+
+
 TWIN_CLOCK_SKEW = timedelta(minutes=5)
 """How far the server's clock may lag ours when twin uploads are told by their start."""
 
@@ -577,8 +613,8 @@ def _head_or_explained(
         raise
 
 
-def _put_headers(extra: dict[str, Any]) -> dict[str, str]:
-    headers: dict[str, str] = {}
+def _put_headers(extra: dict[str, Any], create_only: bool) -> dict[str, str]:
+    headers: dict[str, str] = {"If-None-Match": "*"} if create_only else {}
     for name, value in extra.items():
         if name == "ContentType":
             headers["Content-Type"] = value

@@ -88,6 +88,30 @@ class Document:
     def path(self) -> Path | None:
         return Path(self._content) if isinstance(self._content, os.PathLike) else None
 
+    def read_whole(self, limit: int) -> bytes | None:
+        """The whole content when it is bytes, or a file, of at most `limit` bytes (as read
+        now); None for more, or for a stream (which is left unread)."""
+        content = self._content
+        if content is None:
+            return b""
+        if isinstance(content, bytes):
+            return content if len(content) <= limit else None
+        if not isinstance(content, os.PathLike):
+            return None
+        with open(content, "rb", buffering=0) as file:
+            size = os.fstat(file.fileno()).st_size
+            if size > limit:
+                return None
+            data = file.read(size + 1)  # one more byte: a file that grew since is caught
+            if len(data) <= size:
+                return data  # a short read of a regular file: its end
+            while len(data) <= limit:
+                more = file.read(limit + 1 - len(data))
+                if not more:
+                    return data
+                data += more
+        return None
+
     @contextmanager
     def open(self) -> Iterator[BinaryIO]:
         """The content as a binary stream (an empty one when there is no content)."""

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from . import cancellation
 from . import settings as settings_loader
 from .activity import Activity
+from .cancellation import Sent, Then, Waiting
 from .connection import Connection
 from .documents import Document
 from .errors import Cancelled, InvalidInput
@@ -111,6 +112,24 @@ class PreparedActivity:
     def _process(self, document: Document, settings: dict[str, Any]) -> list[Document]:
         return list(self._emitted(document, settings))
 
+    def start(self, document: Document) -> Sent[list[Document]] | None:
+        """One document's requests sent without waiting for them (`Activity.start`), its
+        settings checked first (`settings_for` raises); None when the activity cannot."""
+        if not self.activity.concurrent:
+            return None
+        return self._start(document, self.settings_for(document))
+
+    def _start(self, document: Document, settings: dict[str, Any]) -> Sent[list[Document]] | None:
+        """The document's requests sent from this thread, when the activity can send them
+        without waiting (`Activity.start`); None when a worker thread must run it."""
+        try:
+            started = self.activity.start(document, settings)
+        except Exception as exc:
+            return _Failed(exc)
+        if started is None:
+            return None
+        return Then(started, lambda emitted: [document.as_emitted() for document in emitted])
+
     def run(
         self, documents: Iterable[Document] | None = None, *, check_first: bool = False
     ) -> Iterator[Document]:
@@ -151,10 +170,10 @@ class PreparedActivity:
         content buffered than `BUFFER_BUDGET` (each document counts for its size up to one
         part, a stream for a whole part; one document always runs). Responses come out in
         input order."""
-        pending: deque[tuple[Future[list[Document]], int, int, Document]] = deque()
+        pending: deque[tuple[Waiting[list[Document]], int, int, Document]] = deque()
         buffered = 0
 
-        def outcome(future: Future[list[Document]], index: int, document: Document) -> list:
+        def outcome(future: Waiting[list[Document]], index: int, document: Document) -> list:
             if not keep_going:
                 return future.result()
             try:
@@ -174,7 +193,9 @@ class PreparedActivity:
                         future, done_weight, done_index, done = pending.popleft()
                         buffered -= done_weight
                         yield from outcome(future, done_index, done)
-                    future = cancellation.submit(pool, self._process, document, settings)
+                    future = self._start(document, settings) or cancellation.submit(
+                        pool, self._process, document, settings
+                    )
                     pending.append((future, weight, index, document))
                     buffered += weight
                 while pending:
@@ -184,6 +205,22 @@ class PreparedActivity:
             finally:
                 for future, *_ in pending:
                     future.cancel()
+
+
+class _Failed:
+    """A document whose start failed: its error, raised when its turn comes."""
+
+    def __init__(self, error: Exception):
+        self._error = error
+
+    def result(self) -> list[Document]:
+        raise self._error
+
+    def cancel(self) -> bool:
+        return False
+
+    def when_done(self, callback: Callable[[], None]) -> None:
+        callback()
 
 
 BUFFER_BUDGET = 64 * 1024 * 1024

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from .cancellation import Sent
 from .errors import ConnectorError, translate
 
 if TYPE_CHECKING:
@@ -101,21 +103,93 @@ class RegionResolver:
         """Run a data-plane `job(region)` in the bucket's region; return its result and the
         region it ran in. A job that learns the bucket is elsewhere runs once more there, and
         that region is kept. Errors are raised as ConnectorErrors."""
+        return self.begin(
+            bucket, override, lambda region: _Later(job, region), name=name, target=target
+        ).result()
+
+    def begin(
+        self,
+        bucket: str,
+        override: str | None,
+        start: Callable[[str], Sent[T]],
+        *,
+        name: str,
+        target: str,
+    ) -> Sent[tuple[T, str]]:
+        """`run`, started now and finished later: `start(region)` sends the job's requests
+        without waiting for them. The result waits, and returns the job's result and the
+        region, as `run` does; a wrong region is tried again there while it waits. Errors
+        (of starting, at once; of the job, when waited for) are raised as ConnectorErrors."""
         region = override or self.region_for(bucket)
-        try:
+        with _translated(name, target):
+            started = start(region)
+        return _Finishing(self, bucket, override, region, start, started, name, target)
+
+
+class _Later(Generic[T]):
+    """`job(region)`, run when its result is asked for."""
+
+    def __init__(self, job: Callable[[str], T], region: str):
+        self._job, self._region = job, region
+
+    def result(self) -> T:
+        return self._job(self._region)
+
+    def cancel(self) -> bool:
+        return False
+
+    def when_done(self, callback: Callable[[], None]) -> None:
+        callback()
+
+
+class _Finishing(Generic[T]):
+    """A job started in `region` (see `RegionResolver.begin`), finished when waited for."""
+
+    def __init__(
+        self,
+        resolver: RegionResolver,
+        bucket: str,
+        override: str | None,
+        region: str,
+        start: Callable[[str], Sent[T]],
+        started: Sent[T],
+        name: str,
+        target: str,
+    ):
+        self._resolver, self._bucket, self._override = resolver, bucket, override
+        self._region, self._start, self._started = region, start, started
+        self._name, self._target = name, target
+
+    def cancel(self) -> Any:
+        return self._started.cancel()
+
+    def when_done(self, callback: Callable[[], None]) -> None:
+        self._started.when_done(callback)
+
+    def result(self) -> tuple[T, str]:
+        resolver, bucket, override = self._resolver, self._bucket, self._override
+        with _translated(self._name, self._target):
             try:
-                result = job(region)  # botocore follows a redirect itself: see learn_redirect
-                return result, override or self._regions.get(bucket, region)
+                result = self._started.result()  # botocore follows redirects: learn_redirect
+                return result, override or resolver._regions.get(bucket, self._region)
             except WrongRegion as exc:
                 if override:
                     raise exc.error from None
-                self.remember(bucket, exc.region)
+                resolver.remember(bucket, exc.region)
                 try:
-                    return job(exc.region), exc.region
+                    return self._start(exc.region).result(), exc.region
                 except WrongRegion as again:
                     raise again.error from None
-        except Exception as exc:
-            error = translate(exc, operation=name, target=target)
-            if type(error) is ConnectorError and not hasattr(exc, "to_connector_error"):
-                raise  # not a failure of S3 or of the network: a defect, kept as it is
-            raise error from None
+
+
+@contextmanager
+def _translated(name: str, target: str) -> Iterator[None]:
+    """Exceptions of S3 and of the network raised as ConnectorErrors; others (defects) as
+    they are."""
+    try:
+        yield
+    except Exception as exc:
+        error = translate(exc, operation=name, target=target)
+        if type(error) is ConnectorError and not hasattr(exc, "to_connector_error"):
+            raise  # not a failure of S3 or of the network: a defect, kept as it is
+        raise error from None

@@ -115,6 +115,11 @@ class LocalS3Server:
         return f"http://{HOST}:{self.ports['s3']}"
 
     @property
+    def pid(self) -> int | None:
+        """The process id of `weed` while it runs (one process: master, volume, filer, S3)."""
+        return self._proc.pid if self.running else None
+
+    @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 

@@ -64,6 +64,16 @@ with open(result, "w") as out:
 """
 
 
+def process_cpu(pid: int | None) -> float:
+    """User and system CPU seconds that process `pid` has used so far (Linux /proc); 0 when
+    there is no such process."""
+    try:
+        after_name = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(after_name[11]) + int(after_name[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def launcher_argv(report: Path, argv: Sequence[str]) -> list[str]:
     """The command that runs `argv` under the launcher, its report going to `report`."""
     return [sys.executable, "-S", "-c", LAUNCHER, str(report), *argv]

@@ -338,7 +338,10 @@ def test_in_process_harness_at_debug(
     collected += [("a log record", text) for text in debug_log]
     captured = capfd.readouterr()
     collected += [("stdout", captured.out), ("stderr", captured.err)]
-    assert len(debug_log) > 0
+    if not (data_plane == "crt" and mode == "ok"):
+        # botocore logged its requests at DEBUG (with keys in the settings, a transfer on the
+        # CRT plane sends no botocore request, and may log nothing)
+        assert len(debug_log) > 0
     assert leaks(collected) == []
 
 

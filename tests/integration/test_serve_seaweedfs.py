@@ -160,3 +160,52 @@ def test_the_documented_example_runs_as_written(seaweed, tmp_path):
         "list": "ok",
     }
     assert (tmp_path / "downloads/examples/serve/orders.csv").read_bytes() == b"id,total\n1,9.50\n"
+
+
+def test_many_workers_answer_every_request_whatever_its_outcome(
+    conn_file, seaweed_bucket, seaweed_client, data_plane
+):
+    """With --workers, a small put on the CRT plane is sent by a worker that does not wait
+    for it and answered by one thread as S3 answers: each request still gets its document
+    line before its status line, failures get their error line, and every object is
+    stored with its bytes."""
+    payloads = {n: os.urandom(n * 37 % 4096) for n in range(300)}
+    requests = [put_request(n, seaweed_bucket, data) for n, data in payloads.items()]
+    requests[50]["config"]["bucket"] = "no-such-bucket-serve"  # not found, after sending
+    requests[120]["config"]["overwrite"] = False
+    requests[121] = {**requests[120], "id": "put-121"}  # the same key again: precondition
+    requests[200]["config"]["bucket"] = "Bad_Bucket"  # refused before sending
+    stdin = "".join(json.dumps(request) + "\n" for request in requests) + "not json\n"
+    result = subprocess.run(
+        serve_argv("-c", conn_file, "--workers", "16"),
+        input=stdin.encode(),
+        capture_output=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    lines = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    finals = {line["request_id"]: line for line in lines if "status" in line}
+    assert len(finals) == 301
+    for position, line in enumerate(lines):
+        if "properties" in line:  # its status line comes after it, with documents 1
+            final = next(
+                later
+                for later in lines[position:]
+                if "status" in later and later["request_id"] == line["request_id"]
+            )
+            assert final["status"] == "ok" and final["documents"] == 1
+    failed = {rid: line["error"]["kind"] for rid, line in finals.items() if line["status"] != "ok"}
+    # 120 and 121 run at once: one creates the key, the other is refused, either way round
+    [loser] = [rid for rid in ("put-120", "put-121") if rid in failed]
+    assert failed == {
+        "put-50": "not_found",
+        loser: "precondition_failed",
+        "put-200": "invalid_input",
+        301: "invalid_input",
+    }
+    stored = {line["properties"]["key"] for line in lines if "properties" in line}
+    assert len(stored) == 297
+    for n in (0, 1, 119, 120, 299):
+        key = f"many/{n:04d}.bin"
+        body = seaweed_client.get_object(Bucket=seaweed_bucket, Key=key)["Body"].read()
+        assert body == payloads[n], key
