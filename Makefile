@@ -39,7 +39,7 @@ $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-test
 	touch $@
 
 bench: $(VENV)/.installed-bench
-	$(BIN)/python -m compileall -q connector activities cli sdk api
+	$(BIN)/python -m compileall -q -x '/templates/' connector activities cli sdk api
 	$(BIN)/python tests/bench/run_bench.py $(BENCH_ARGS)
 	$(BIN)/python tests/bench/serve_bench.py --workers 1,32 --requests 3000
 
