@@ -67,4 +67,4 @@ class PutObject(StoringActivity):
         key = object_key(settings)
         content_type = settings.get("content_type") or guess_content_type(key)
         started = begin_store_object(self.connection, settings, key, body, content_type)
-        return None if started is None else Then(started, lambda stored: [Document(stored)])
+        return Then(started, lambda stored: [Document(stored)])

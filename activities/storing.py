@@ -235,17 +235,15 @@ def store_object(
 
 def begin_store_object(
     connection: Any, settings: dict[str, Any], key: str, body: bytes, content_type: str
-) -> Sent[dict[str, Any]] | None:
+) -> Sent[dict[str, Any]]:
     """`store_object` of content of at most one part, sent now and waited for by the
-    result's `result()`, when the data plane sends without waiting (CRT); else None."""
-    begin = getattr(connection.data_plane, "begin_put_object", None)
-    if begin is None:
-        return None
+    result's `result()`, on a data plane that sends without waiting (`begin_put_object`:
+    CRT)."""
     request = _PutRequest(connection, settings, key, content_type)
     started = connection.regions.begin(
         request.bucket,
         request.region,
-        request.job(begin, body),
+        request.job(connection.data_plane.begin_put_object, body),
         name="PutObject",
         target=request.target,
     )

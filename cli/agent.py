@@ -33,7 +33,7 @@ from s3_connector.connector.connection import Connection, ConnectionSchema
 from s3_connector.connector.documents import Document, inline_content
 from s3_connector.connector.errors import ConnectorError, InvalidInput, classify
 from s3_connector.connector.fields import is_secret
-from s3_connector.connector.harness import Harness
+from s3_connector.connector.harness import Harness, PreparedActivity
 from s3_connector.connector.redaction import redact, register
 from s3_connector.connector.registry import Registry
 from s3_connector.connector.streaming_json import write_json
@@ -257,9 +257,9 @@ class Agent:
         self.secret_names = _secret_field_names(self.registry)
         self._write_lock = threading.Lock()
         self._broken: BaseException | None = None
+        """Set when stdout fails: serving stops and this is raised."""
         self._answers: _Answers | None = None
         """While serving with several workers: where sent requests are answered."""
-        """Set when stdout fails: serving stops and this is raised."""
         self.requests = 0
         self.errors = 0
 
@@ -346,12 +346,13 @@ class Agent:
         try:
             request_id, data = decode_line(raw, line_number)
             request = parse_request(request_id, data, self.secret_names)
-            sent = self._send(request) if self._answers is not None else None
+            prepared = self._prepare(request)
+            sent = self._send(request, prepared) if self._answers is not None else None
         except Exception as exc:
             self.answer(request_id, started, functools.partial(_raise, exc))
             return False
         if sent is None:
-            self.answer(request_id, started, functools.partial(self._run, request))
+            self.answer(request_id, started, functools.partial(self._run, request, prepared))
             return False
         self._answers.expect(sent, request_id, started)
         return True
@@ -395,32 +396,38 @@ class Agent:
         self.log.flush()
         self._write(self._final(request_id, produced, started, error))
 
-    def _run(self, request: Request, produced: list[int]) -> None:
-        responses, output = self._responses(request)
+    def _run(self, request: Request, prepared: PreparedActivity, produced: list[int]) -> None:
+        responses, output = self._responses(request, prepared)
         for document in responses:
             self._write(self._document_line(request.id, document, output))
             produced[0] += 1
 
-    def _send(self, request: Request) -> Sent[list[Document]] | None:
+    def _send(self, request: Request, prepared: PreparedActivity) -> Sent[list[Document]] | None:
         """The request's one document sent without a worker waiting for it, when its
         activity can (a small put on the CRT plane: `Activity.start`); else None."""
         documents = request.documents
         if request.output_dir or documents is None or len(documents) != 1:
             return None
-        connection = self.connections.get(request.connection)
-        prepared = Harness(connection, self.registry, 1).prepare(request.activity, request.config)
         return prepared.start(documents[0])
 
-    def _responses(self, request: Request) -> tuple[Iterator[Document], Output | None]:
-        """The request's response documents (every document's settings checked before the
-        first runs), and where content goes when it names an output directory."""
+    def _prepare(self, request: Request) -> PreparedActivity:
+        """The request's activity with its configuration checked, on its connection: one
+        document at a time when it has at most one."""
         connection = self.connections.get(request.connection)
         documents = request.documents
         single = documents is None or len(documents) <= 1
         harness = Harness(connection, self.registry, 1 if single else None)
-        prepared = harness.prepare(request.activity, request.config)
+        return harness.prepare(request.activity, request.config)
+
+    def _responses(
+        self, request: Request, prepared: PreparedActivity | None = None
+    ) -> tuple[Iterator[Document], Output | None]:
+        """The request's response documents (every document's settings checked before the
+        first runs), and where content goes when it names an output directory; `prepared`
+        when `_prepare` already made it."""
+        prepared = prepared or self._prepare(request)
         output = Output(os.path.join(request.output_dir, "")) if request.output_dir else None
-        return prepared.run(documents, check_first=True), output
+        return prepared.run(request.documents, check_first=True), output
 
 
 def _raise(error: Exception, _produced: list[int]) -> None:
@@ -454,9 +461,7 @@ class _Answers:
                 agent.answer(
                     request_id,
                     started,
-                    lambda produced, sent=sent, request_id=request_id: self._lines(
-                        sent, request_id, produced
-                    ),
+                    functools.partial(self._lines, sent, request_id),
                     flush=self._ready.empty(),
                 )
             finally:

@@ -77,6 +77,32 @@ class Sent(Waiting[T_co], Protocol):
     def when_done(self, callback: Callable[[], None]) -> None: ...
 
 
+class Ready(Generic[T]):
+    """Work with nothing to wait for: `result()` runs `work` (returning its value or raising
+    its error); `when_done` calls back at once."""
+
+    def __init__(self, work: Callable[[], T]):
+        self._work = work
+
+    @classmethod
+    def failed(cls, error: BaseException) -> Ready[Any]:
+        """What raises `error` when its result is asked for."""
+
+        def fail() -> Any:
+            raise error
+
+        return cls(fail)
+
+    def result(self) -> T:
+        return self._work()
+
+    def cancel(self) -> bool:
+        return False
+
+    def when_done(self, callback: Callable[[], None]) -> None:
+        callback()
+
+
 class Then(Generic[T, U]):
     """What `waiting`'s result becomes through `then`, waited for when asked; cancelling
     it cancels `waiting`."""

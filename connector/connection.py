@@ -365,6 +365,9 @@ class Connection:
         self._data_plane: DataPlane | None = None
         self._default_region: str | None = None
         self._resolved: Resolved | None = None
+        self._silent_chain: Resolved | bool | None = False
+        """`resolve_without_botocore` of the settings once read (it may read the config
+        file); False before."""
         self.regions = RegionResolver(self)
 
     @classmethod
@@ -381,7 +384,7 @@ class Connection:
         if region is None:
             region = self.settings.get("region") or os.environ.get("AWS_REGION")
             if not region:
-                silent = resolve_without_botocore(self.settings)
+                silent = self._without_botocore()
                 if silent is not None:
                     region = silent.region
                 else:
@@ -398,13 +401,18 @@ class Connection:
         and the session's config chain."""
         resolved = self._resolved
         if resolved is None:
-            resolved = resolve_without_botocore(self.settings)
+            resolved = self._without_botocore()
             if resolved is None:
                 from .botocore_chain import resolve
 
                 resolved = resolve(self)
             self._resolved = resolved
         return resolved
+
+    def _without_botocore(self) -> Resolved | None:
+        if self._silent_chain is False:
+            self._silent_chain = resolve_without_botocore(self.settings)
+        return self._silent_chain
 
     @property
     def checksum_algorithm(self) -> str:

@@ -142,12 +142,9 @@ class CrtPlane:
                 )
         finally:
             self._abort_twins(bucket, key, region, started)
-        size = counted.count if isinstance(counted, _Counting) else os.stat(body).st_size
-        return {
-            "etag": etag(response.get("etag")),
-            "version_id": response.get("x-amz-version-id"),
-            "size": size,
-        }
+        return _stored(
+            response, counted.count if isinstance(counted, _Counting) else os.stat(body).st_size
+        )
 
     def begin_put_object(
         self,
@@ -376,11 +373,7 @@ class _StartedPut:
     def result(self) -> dict[str, Any]:
         response = _result(self._pending, self._region)
         self._report.advance(self._size)
-        return {
-            "etag": etag(response.get("etag")),
-            "version_id": response.get("x-amz-version-id"),
-            "size": self._size,
-        }
+        return _stored(response, self._size)
 
     def cancel(self) -> None:
         self._pending.cancel()
@@ -611,6 +604,15 @@ def _head_or_explained(
             if explained.status == refused.status:
                 raise explained from None
         raise
+
+
+def _stored(response: Mapping[str, str], size: int) -> dict[str, Any]:
+    """What `put_object` returns, from PutObject's (or CompleteMultipartUpload's) headers."""
+    return {
+        "etag": etag(response.get("etag")),
+        "version_id": response.get("x-amz-version-id"),
+        "size": size,
+    }
 
 
 def _put_headers(extra: dict[str, Any], create_only: bool) -> dict[str, str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +11,7 @@ from typing import Any
 from . import cancellation
 from . import settings as settings_loader
 from .activity import Activity
-from .cancellation import Sent, Then, Waiting
+from .cancellation import Ready, Sent, Then, Waiting
 from .connection import Connection
 from .documents import Document
 from .errors import Cancelled, InvalidInput
@@ -125,7 +125,7 @@ class PreparedActivity:
         try:
             started = self.activity.start(document, settings)
         except Exception as exc:
-            return _Failed(exc)
+            return Ready.failed(exc)
         if started is None:
             return None
         return Then(started, lambda emitted: [document.as_emitted() for document in emitted])
@@ -205,22 +205,6 @@ class PreparedActivity:
             finally:
                 for future, *_ in pending:
                     future.cancel()
-
-
-class _Failed:
-    """A document whose start failed: its error, raised when its turn comes."""
-
-    def __init__(self, error: Exception):
-        self._error = error
-
-    def result(self) -> list[Document]:
-        raise self._error
-
-    def cancel(self) -> bool:
-        return False
-
-    def when_done(self, callback: Callable[[], None]) -> None:
-        callback()
 
 
 BUFFER_BUDGET = 64 * 1024 * 1024

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .cancellation import Sent
+from .cancellation import Ready, Sent
 from .errors import ConnectorError, translate
 
 if TYPE_CHECKING:
@@ -104,7 +104,7 @@ class RegionResolver:
         region it ran in. A job that learns the bucket is elsewhere runs once more there, and
         that region is kept. Errors are raised as ConnectorErrors."""
         return self.begin(
-            bucket, override, lambda region: _Later(job, region), name=name, target=target
+            bucket, override, lambda region: Ready(lambda: job(region)), name=name, target=target
         ).result()
 
     def begin(
@@ -124,22 +124,6 @@ class RegionResolver:
         with _translated(name, target):
             started = start(region)
         return _Finishing(self, bucket, override, region, start, started, name, target)
-
-
-class _Later(Generic[T]):
-    """`job(region)`, run when its result is asked for."""
-
-    def __init__(self, job: Callable[[str], T], region: str):
-        self._job, self._region = job, region
-
-    def result(self) -> T:
-        return self._job(self._region)
-
-    def cancel(self) -> bool:
-        return False
-
-    def when_done(self, callback: Callable[[], None]) -> None:
-        callback()
 
 
 class _Finishing(Generic[T]):
