@@ -13,8 +13,8 @@ What awscrt does, read in its source (aws-c-s3 and aws-crt-python) and checked o
   AbortMultipartUpload itself (a failed CompleteMultipartUpload, such as an `If-None-Match: *`
   conflict, is aborted too); only a pause is left unaborted. `If-None-Match` goes on
   PutObject or CompleteMultipartUpload, not on the parts.
-- Every upload request carries a CRC32C: in a header on a single PutObject, in an
-  `aws-chunked` trailer on each part. A multipart upload therefore stores a composite checksum
+- Every upload request carries a CRC32C in a header, on a single PutObject and on each
+  part alike. A multipart upload therefore stores a composite checksum
   (`value-N`); a caller that knows the full object's CRC32C passes it as an
   `x-amz-checksum-crc32c` header and CRT asks S3 to store it as a FULL_OBJECT checksum.
   CompleteMultipartUpload's checksum is not reported back (only its ETag).
@@ -449,12 +449,11 @@ class CrtTransport:
             all_headers["Content-Length"] = str(size)
         checksum = None
         if checksum_algorithm:
-            # A header on a single PutObject (the body is in memory anyway; SeaweedFS would
-            # store an aws-chunked upload's Content-Encoding), a trailer on each part.
-            single = size is not None and size <= self.part_size
+            # A header, on a single PutObject and on each part alike: CRT holds each part in a
+            # buffer anyway, and an aws-chunked trailer cost SeaweedFS more CPU per byte.
             checksum = S3ChecksumConfig(
                 algorithm=CHECKSUM_ALGORITHMS[checksum_algorithm],
-                location=S3ChecksumLocation.HEADER if single else S3ChecksumLocation.TRAILER,
+                location=S3ChecksumLocation.HEADER,
             )
         return self._start(
             S3RequestType.PUT_OBJECT,

