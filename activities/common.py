@@ -73,6 +73,14 @@ READ_PERMISSIONS = (
     {"action": "s3:GetObjectVersion", "resource": "object", "when": "version_id"},
 )
 """IAM actions to read an object (GetObject or HeadObject), or with version_id a version."""
+CONTENT_READ_PERMISSIONS = (
+    *READ_PERMISSIONS,
+    {"action": "s3:GetObjectAttributes", "resource": "object"},
+    {"action": "s3:GetObjectVersionAttributes", "resource": "object", "when": "version_id"},
+)
+"""READ_PERMISSIONS, and what the content's verification asks: a multipart object's part sizes
+(GetObjectAttributes), without which its composite checksum or multipart ETag cannot be
+checked and the content is verified by its size only."""
 
 
 def sse_c_key_field(description: str, label: str = "SSE-C key") -> SseCustomerKeyField:

@@ -15,8 +15,8 @@ from s3_connector.connector.errors import translate
 from s3_connector.connector.fields import FullMatch, InputRules, ValueRules, describe
 
 from .common import (
+    CONTENT_READ_PERMISSIONS,
     OBJECT_WRITES,
-    READ_PERMISSIONS,
     READ_SSE_C_KEY,
     ObjectSettings,
     etag,
@@ -190,7 +190,7 @@ class GetObject(SourceActivity):
     Settings = ObjectReadSettings
     writes = OBJECT_WRITES
     Response = GetObjectResponse
-    permissions = READ_PERMISSIONS
+    permissions = CONTENT_READ_PERMISSIONS
 
     def run(self, document: Document, settings: dict[str, Any]) -> Iterator[Document]:
         response, body, region = fetch_object(self.connection, settings)

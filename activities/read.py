@@ -9,7 +9,7 @@ from s3_connector.connector.activity import SourceActivity
 from s3_connector.connector.documents import INLINE_LIMIT, Document, inline_content
 from s3_connector.connector.errors import InvalidInput
 
-from .common import OBJECT_WRITES, READ_PERMISSIONS
+from .common import CONTENT_READ_PERMISSIONS, OBJECT_WRITES
 from .get_object import (
     FetchedResponse,
     ObjectReadSettings,
@@ -39,7 +39,7 @@ class Read(SourceActivity):
     Settings = ObjectReadSettings
     writes = OBJECT_WRITES
     Response = ReadResponse
-    permissions = READ_PERMISSIONS
+    permissions = CONTENT_READ_PERMISSIONS
 
     def run(self, document: Document, settings: dict[str, Any]) -> Iterator[Document]:
         response, body, region = fetch_object(self.connection, settings)

@@ -592,6 +592,10 @@ COVERED = sorted({scenario.activity for scenario in SCENARIOS} & set(SHIPPED))
 FULL_POLICY = policy_document(SHIPPED, COVERED)
 NOT_EXERCISED_ON_MOTO = {
     "s3:AbortMultipartUpload": "sent only to clean up after a failed multipart upload or copy",
+    "s3:GetObjectAttributes": "sent to learn a multipart object's part sizes, which moto does "
+    "not return (ObjectParts); without them a composite checksum or multipart ETag cannot be "
+    "checked (test_seaweedfs_verified_reads reads such objects verified part by part)",
+    "s3:GetObjectVersionAttributes": "the same, for a version named by version_id",
 }
 
 
@@ -657,6 +661,14 @@ def test_the_policy_lets_every_scenario_run_and_each_action_is_needed(world):
     assert needed_by["s3:GetObjectVersion"] == ["get_object_version"]
     assert needed_by["s3:DeleteObjectVersion"] == ["delete_object_version", "move_object_version"]
     assert needed_by["s3:ListAllMyBuckets"] == ["list_buckets"]
+
+
+@pytest.mark.parametrize("activity_id", ["get_object", "read"])
+def test_reading_content_may_ask_for_part_sizes(activity_id):
+    """A reader verifies a multipart object part by part, with the sizes GetObjectAttributes
+    tells (of the version read, when version_id names one)."""
+    granted = granted_actions(policy_document(SHIPPED, [activity_id], ["data-in"]))
+    assert {"s3:GetObjectAttributes", "s3:GetObjectVersionAttributes"} <= granted
 
 
 def test_actions_not_exercised_on_moto_are_declared_ones():
