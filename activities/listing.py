@@ -128,6 +128,7 @@ def list_pages(
 
     with ThreadPoolExecutor(1, thread_name_prefix="s3c-list") as prefetcher:
         upcoming: Future[tuple[dict[str, Any], str]] | None = None
+        size = PAGE_SIZE
         try:
             while True:
                 if upcoming is None:
@@ -135,13 +136,14 @@ def list_pages(
                     page, page_region = fetch(request, size)
                 else:
                     page, page_region = upcoming.result()
-                    upcoming = None
+                    upcoming, size = None, PAGE_SIZE
                 token = next_token(page)
                 if token is not None:
                     request.pop("StartAfter", None)
                     request["ContinuationToken"] = token
-                    taken = len(page.get("Contents") or ()) + len(page.get("CommonPrefixes") or ())
-                    if prefetch and (wanted is None or wanted() - taken >= PAGE_SIZE):
+                    # The page holds at most `size` entries: the next one is sure to be wanted
+                    # whole without counting them (a CRT page is parsed only when read).
+                    if prefetch and (wanted is None or wanted() - size >= PAGE_SIZE):
                         upcoming = cancellation.submit(prefetcher, fetch, dict(request), PAGE_SIZE)
                 yield page, page_region
                 if token is None:

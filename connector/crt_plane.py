@@ -34,7 +34,7 @@ from .errors import (
     raise_if_transient,
 )
 from .listing_pages import (
-    parse_list_objects_v2,
+    ListingPage,
     parse_location,
     parse_multipart_uploads,
     parse_object_parts,
@@ -266,7 +266,8 @@ class CrtPlane:
             ),
             region,
         )
-        return parse_list_objects_v2(body)
+        target = f"s3://{request['Bucket']}/{request.get('Prefix') or ''}"
+        return ListingPage(body, lambda exc: exc.to_connector_error("ListObjectsV2", target))
 
     def bucket_region(self, bucket: str) -> str | None:
         transport = self._transport(self._connection.default_region)

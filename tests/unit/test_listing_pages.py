@@ -1,4 +1,5 @@
-"""`listing_pages.parse_list_objects_v2` against botocore's own parse of the same bodies."""
+"""`listing_pages.parse_list_objects_v2` against botocore's own parse of the same bodies, and
+`ListingPage` (the same page, parsed when read) against it."""
 
 from __future__ import annotations
 
@@ -16,7 +17,11 @@ from hypothesis import strategies as st
 
 from s3_connector.connector.botocore_chain import parse_timestamp_fast
 from s3_connector.connector.errors import IntegrityError
-from s3_connector.connector.listing_pages import MalformedListing, parse_list_objects_v2
+from s3_connector.connector.listing_pages import (
+    ListingPage,
+    MalformedListing,
+    parse_list_objects_v2,
+)
 
 NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/"
 _OUTPUT = (
@@ -339,6 +344,10 @@ def test_generated_keys_round_trip(key, encode):
 # --- refused bodies -------------------------------------------------------------------------
 
 
+def refused(exc: MalformedListing) -> Exception:
+    return exc.to_connector_error("ListObjectsV2", "s3://bucket/")
+
+
 @pytest.mark.parametrize(
     "body",
     [
@@ -414,6 +423,8 @@ def test_a_page_cut_anywhere_is_refused(data):
     cut = data.draw(st.integers(min_value=0, max_value=len(body) - 1))
     with pytest.raises(MalformedListing, match="not well-formed XML"):
         parse_list_objects_v2(body[:cut])
+    with pytest.raises(IntegrityError, match="not well-formed XML"):
+        dict(ListingPage(body[:cut], refused))
 
 
 def test_the_refusal_is_an_integrity_error():
@@ -424,3 +435,54 @@ def test_the_refusal_is_an_integrity_error():
     assert error.message.startswith(
         "ListObjectsV2 s3://bucket/photos/: the response is not a listing page (not well-formed"
     )
+
+
+# --- pages parsed when read -----------------------------------------------------------------
+
+
+TOKEN = "1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM="
+
+
+@GENERATED
+@given(body=pages())
+def test_a_listing_page_tells_where_the_listing_goes_as_its_parse_does(body):
+    page = ListingPage(body, refused)
+    going = page.get("IsTruncated"), page.get("NextContinuationToken")
+    parsed = parse_list_objects_v2(body)
+    assert going == (parsed.get("IsTruncated"), parsed.get("NextContinuationToken"))
+    assert dict(page) == parsed
+
+
+def test_a_page_is_parsed_only_when_its_entries_are_read():
+    body = s3_page(["a", "b"], truncated=True).replace(b"<Size>1</Size>", b"<Size>1x</Size>")
+    page = ListingPage(body, refused)
+    assert (page["IsTruncated"], page["NextContinuationToken"]) == (True, TOKEN)
+    with pytest.raises(IntegrityError, match="Size is '1x', not a whole number"):
+        page.get("Contents")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        s3_page(["a", "b"], truncated=True).replace(TOKEN.encode(), b"a&amp;b"),
+        s3_page(["a", "b"]).replace(b"</ListBucketResult>", b"</ListBucketResult>\n<!-- -->"),
+        s3_page(["a", "b"], namespace=False).replace(
+            b"<Name>", b"<IsTruncated>true</IsTruncated><Name>"
+        ),
+    ],
+    ids=["entity in the token", "not ended by its root", "two IsTruncated"],
+)
+def test_a_page_that_cannot_be_read_ahead_is_parsed_at_once(body):
+    assert dict(ListingPage(body, refused)) == parse_list_objects_v2(body)
+    bad_size = body.replace(b"<Size>1</Size>", b"<Size>1x</Size>")
+    with pytest.raises(IntegrityError, match="Size is '1x'"):
+        ListingPage(bad_size, refused)
+
+
+def test_a_continuation_read_ahead_that_the_parse_contradicts_is_refused():
+    hidden = b"<!--<IsTruncated>true</IsTruncated>-->"
+    body = s3_page(["a"], truncated=True).replace(b"<IsTruncated>true</IsTruncated>", hidden)
+    page = ListingPage(body, refused)
+    assert page["IsTruncated"] is True
+    with pytest.raises(IntegrityError, match="IsTruncated read ahead as True, parsed as None"):
+        page.get("Contents")
