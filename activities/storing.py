@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from s3_connector.connector.activity import ResponseSchema, TargetActivity
-from s3_connector.connector.cancellation import Sent, Then
+from s3_connector.connector.cancellation import Ready, Sent, Then
 from s3_connector.connector.errors import InvalidInput
 from s3_connector.connector.fields import (
     MAX_KEY_BYTES,
@@ -222,15 +222,15 @@ def store_object(
     """Store `body` (bytes, a stream or a file path, see `uploads.prepare_body`) as
     `settings["bucket"]`/`key` with the settings' metadata, storage class, SSE-C key and
     overwrite rule (false: an atomic conditional create); return the response properties."""
-    request = _PutRequest(connection, settings, key, content_type)
-    stored = connection.regions.run(
-        request.bucket,
-        request.region,
-        request.job(connection.data_plane.put_object, body),
-        name="PutObject",
-        target=request.target,
-    )
-    return request.stored(stored)
+    put = connection.data_plane.put_object
+    return _sent_put(
+        connection,
+        settings,
+        key,
+        content_type,
+        lambda *args, **kwargs: Ready(lambda: put(*args, **kwargs)),
+        body,
+    ).result()
 
 
 def begin_store_object(
@@ -239,11 +239,25 @@ def begin_store_object(
     """`store_object` of content of at most one part, sent now and waited for by the
     result's `result()`, on a data plane that sends without waiting (`begin_put_object`:
     CRT)."""
+    start = connection.data_plane.begin_put_object
+    return _sent_put(connection, settings, key, content_type, start, body)
+
+
+def _sent_put(
+    connection: Any,
+    settings: dict[str, Any],
+    key: str,
+    content_type: str,
+    start: Callable[..., Sent[dict[str, Any]]],
+    body: Any,
+) -> Sent[dict[str, Any]]:
+    """The PutObject of the settings, sent by `start` (a data plane's put, returning a
+    `Sent`) in the bucket's region; its result is the response properties."""
     request = _PutRequest(connection, settings, key, content_type)
     started = connection.regions.begin(
         request.bucket,
         request.region,
-        request.job(connection.data_plane.begin_put_object, body),
+        request.job(start, body),
         name="PutObject",
         target=request.target,
     )
@@ -267,7 +281,7 @@ class _PutRequest:
         self.target = f"s3://{self.bucket}/{key}"
 
     def job(self, put: Callable[..., T], body: Any) -> Callable[[str], T]:
-        """`put` (a data plane's put_object or begin_put_object) of `body`, in a region."""
+        """`put` of `body`, in a region."""
         return lambda region: put(
             self.bucket, self.key, body, self.extra, region=region, create_only=self.create_only
         )

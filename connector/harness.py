@@ -128,7 +128,7 @@ class PreparedActivity:
             return Ready.failed(exc)
         if started is None:
             return None
-        return Then(started, lambda emitted: [document.as_emitted() for document in emitted])
+        return Then(started, lambda emitted: [each.as_emitted() for each in emitted])
 
     def run(
         self, documents: Iterable[Document] | None = None, *, check_first: bool = False
