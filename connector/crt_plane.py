@@ -441,8 +441,8 @@ class RangedBody:
         return chunk
 
     def download(self, path: str) -> None:
-        """Have CRT write all of the bytes to `path` in one transfer (it splits it into ranged
-        GETs and writes each at its offset), before any `read`. Raises as a range does:
+        """Write all of the bytes to `path` in one CRT transfer (ranged GETs whose bodies are
+        written at their offsets as they arrive), before any `read`. Raises as a range does:
         `ConnectionError` when the transfer breaks or stalls (the file is then partial),
         `Conflict` on a changed object."""
         if self._in_flight or self._closed:

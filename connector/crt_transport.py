@@ -77,13 +77,14 @@ from .errors import (
     TransientFailure,
     kind_of_code,
 )
+from .file_writes import write_at
 
 MiB = 1024 * 1024
 PART_SIZE = 8 * MiB
 """Part size of multipart uploads and of the ranged GETs a download is split into."""
 MEMORY_LIMIT = 256 * MiB
 """The CRT buffer pool's budget, the least awscrt 0.38 accepts (16 parts plus its 128 MiB
-reserve). It bounds a download CRT writes to a file: parts that arrive faster than the disk
+reserve). It bounds a download to a file: parts that arrive faster than the disk
 takes them wait in the pool. With 1 GiB, downloads of 512 MiB to a busy disk peaked at 217
 MiB of RSS; with 256 MiB at 154 MiB, no slower (2026-12-04, loopback, 12 runs)."""
 MAX_CONNECTIONS = 64
@@ -95,8 +96,9 @@ to a file). CRT keeps up to 4 part requests per connection in flight, each holdi
 buffer: 4 x 4 x 8 MiB = 128 MiB of buffers at most (its default, 10 Gbps, means 25
 connections and 100 requests in flight)."""
 DOWNLOAD_CONNECTIONS = 2
-"""Connections of a download CRT writes to a file itself. CRT holds the parts that arrive
-ahead of the one it writes: on loopback 2 were as fast as 4, with half the memory."""
+"""Connections of a download to a file (`begin_download`). CRT holds the parts that arrive
+ahead of the one it delivers: a whole `s3c run get_object` of 512 MiB took 0.88 to 1.02 s
+with 2, 4 or 8 (2026-12-04, loopback, 3 runs each), so 2, for the least memory."""
 THROUGHPUT_TARGET_GBPS = 1.0
 """Below CRT's default of 10 Gbps; the connection cap above is what binds."""
 CHECKSUM_ALGORITHMS = {
@@ -115,6 +117,7 @@ _RETRY_MODES = {
 limiting too), legacy (exponential backoff, no token bucket)."""
 _POLL_SECONDS = 0.2
 _SUFFIX_RANGE = re.compile(r"^\s*bytes\s*=\s*-(\d+)\s*$")
+_RANGE_START = re.compile(r"^\s*bytes\s*=\s*(\d+)\s*-")
 _DNS_LABELS = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 
 Credentials = Callable[[], tuple[str, str, str | None]]
@@ -522,6 +525,16 @@ class CrtTransport:
         target = os.fspath(sink)
         folder, name = os.path.split(os.path.abspath(target))
         partial = os.path.join(folder, f".{name}.{uuid.uuid4().hex[:12]}.part")
+        writer = _FileSink(partial, os.O_EXCL, _range_start(headers))
+
+        def replace() -> None:
+            writer.close()
+            os.replace(partial, target)
+
+        def remove() -> None:
+            writer.close()
+            _remove(partial)
+
         return self._start(
             S3RequestType.GET_OBJECT,
             "GET",
@@ -529,11 +542,11 @@ class CrtTransport:
             key,
             query,
             headers,
-            recv_filepath=partial,
+            on_body=writer,
             checksum_config=checksum,
             max_connections=TRANSFER_CONNECTIONS,
-            on_success=lambda: os.replace(partial, target),
-            cleanup=lambda: _remove(partial),
+            on_success=replace,
+            cleanup=remove,
         )
 
     def begin_download(
@@ -546,19 +559,23 @@ class CrtTransport:
         version_id: str | None = None,
         on_progress: Callable[[int], None] | None = None,
     ) -> Pending:
-        """A GetObject whose content CRT writes to `path` itself (split into ranged GETs, in
-        order), without passing it through Python; the file is created or truncated, and left
-        as it is when the request fails. `on_progress(count)` tells the bytes written."""
+        """A GetObject whose content is written to `path` as CRT delivers it (split into ranged
+        GETs, in order), the first byte of the range at the start of the file; the file is
+        created or truncated, and left as it is when the request fails. `on_progress(count)`
+        tells the bytes received."""
+        headers = dict(headers)
+        writer = _FileSink(path, os.O_TRUNC, _range_start(headers))
         return self._start(
             S3RequestType.GET_OBJECT,
             "GET",
             bucket,
             key,
             {"versionId": version_id} if version_id else None,
-            dict(headers),
-            recv_filepath=path,
+            headers,
+            on_body=writer,
             max_connections=DOWNLOAD_CONNECTIONS,
             on_progress=on_progress,
+            cleanup=writer.close,
         )
 
     def request(
@@ -653,7 +670,6 @@ class CrtTransport:
         *,
         body_stream: _Reader | None = None,
         send_filepath: str | None = None,
-        recv_filepath: str | None = None,
         on_body: Callable[[bytes, int], None] | None = None,
         checksum_config: S3ChecksumConfig | None = None,
         operation: str | None = None,
@@ -717,7 +733,6 @@ class CrtTransport:
                 request=http_request,
                 operation_name=operation,
                 send_filepath=send_filepath,
-                recv_filepath=recv_filepath,
                 checksum_config=checksum_config,
                 on_headers=on_headers,
                 on_body=body_callback if on_body is not None else None,
@@ -730,6 +745,25 @@ class CrtTransport:
                 cleanup()
             raise _translate(exc) from None
         return Pending(request, done, finish, cleanup or _nothing, body_stream, self._delegate)
+
+
+class _FileSink:
+    """The body callback of a GetObject into a file: each chunk written at its offset in the
+    object less `first` (the range's first byte), in `file_writes.WRITE_SLICE` slices. CRT's
+    own `recv_filepath` writes a whole part in one call, which cost the kernel of the bench
+    machine ten times the system time. A write's OSError fails the request with it."""
+
+    def __init__(self, path: str, flags: int, first: int):
+        self._descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | flags, 0o666)
+        self._first = first
+
+    def __call__(self, chunk: bytes, offset: int) -> None:
+        write_at(self._descriptor, chunk, offset - self._first)
+
+    def close(self) -> None:
+        descriptor, self._descriptor = self._descriptor, -1
+        if descriptor >= 0:
+            os.close(descriptor)
 
 
 class _CredentialsDelegate:
@@ -885,6 +919,15 @@ def _operation_name(
                     return "CopyObject" if name == "PutObject" else "UploadPartCopy"
                 return name
     raise ValueError(f"name the S3 operation of {method} {bucket}/{key or ''} {dict(query)}")
+
+
+def _range_start(headers: Mapping[str, str]) -> int:
+    """The first byte a GetObject's `Range: bytes=N-...` header asks for; 0 without one."""
+    for name, value in headers.items():
+        if name.lower() == "range":
+            match = _RANGE_START.match(value)
+            return int(match[1]) if match else 0
+    return 0
 
 
 def _remove(path: str) -> None:

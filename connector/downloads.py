@@ -30,6 +30,7 @@ from .errors import (
     TransientFailure,
     network_errors,
 )
+from .file_writes import write_at
 from .integrity import Expected, expected_digest
 
 COPY_CHUNK = 8 * 1024 * 1024
@@ -118,7 +119,7 @@ class ObjectReader(io.RawIOBase):
         with ThreadPoolExecutor(FILE_WRITERS, thread_name_prefix="s3c-write") as pool:
             try:
                 while (chunk := self._next_chunk(chunk_size)) is not None:
-                    writes.append(pool.submit(_write_at, descriptor, chunk, offset))
+                    writes.append(pool.submit(write_at, descriptor, chunk, offset))
                     offset += len(chunk)
                     while len(writes) > FILE_WRITES_IN_FLIGHT:
                         writes.popleft().result()
@@ -132,8 +133,8 @@ class ObjectReader(io.RawIOBase):
 
     def _downloaded_into(self, sink: Any, descriptor: int) -> bool:
         """Let a body that can write a file itself (CRT's) download the whole content into
-        the empty file `sink`, then count and digest it from the file (CRT writes its parts
-        at their offsets, in no set order, so nothing is read before it has finished). False,
+        the empty file `sink`, then count and digest it from the file (written on CRT's
+        threads as the parts arrive, so nothing is read before it has finished). False,
         with the file emptied again, when the body cannot or its transfer broke off: the
         caller then streams, resuming as usual."""
         download = getattr(self._body, "download", None)
@@ -298,13 +299,6 @@ def _digest_file(descriptor: int, digest: Any) -> int:
             finally:
                 view.release()
     return size
-
-
-def _write_at(descriptor: int, data: Any, offset: int) -> None:
-    view = memoryview(data)
-    while view.nbytes:
-        count = os.pwrite(descriptor, view, offset)
-        view, offset = view[count:], offset + count
 
 
 def _byte_span(response: dict[str, Any]) -> tuple[int, int]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import io
 import json
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -161,6 +163,42 @@ def test_failed_get_to_a_file_leaves_no_file(crt, seaweed_bucket, tmp_path):
     assert failure.value.status == 404
     assert isinstance(failure.value.to_connector_error("GetObject", "k"), NotFound)
     assert os.listdir(tmp_path) == []
+
+
+def test_ranged_gets_to_a_file_start_the_file_at_the_range(crt, seaweed_bucket, tmp_path):
+    data = os.urandom(20 * MiB)
+    crt.put_object(seaweed_bucket, "ranged-file.bin", data, None, {})
+    first, last = 100, 10 * MiB + 99
+    target = tmp_path / "range.bin"
+    crt.get_object(seaweed_bucket, "ranged-file.bin", {"Range": f"bytes={first}-{last}"}, target)
+    assert target.read_bytes() == data[first : last + 1]
+    crt.get_object(seaweed_bucket, "ranged-file.bin", {"Range": "bytes=-10"}, target)
+    assert target.read_bytes() == data[-10:]
+
+    downloaded = tmp_path / "download.bin"
+    downloaded.write_bytes(b"older and longer content " * MiB)
+    headers = {"Range": f"bytes={first}-{last}"}
+    crt.begin_download(seaweed_bucket, "ranged-file.bin", headers, str(downloaded)).result()
+    assert downloaded.read_bytes() == data[first : last + 1], "truncated, then written"
+    assert sorted(os.listdir(tmp_path)) == ["download.bin", "range.bin"]
+
+
+def test_a_failed_write_fails_the_get_with_its_error(crt, seaweed_bucket, tmp_path):
+    crt.put_object(seaweed_bucket, "too-big.bin", os.urandom(20 * MiB), None, {})
+    with pytest.raises(OSError) as full:
+        crt.begin_download(seaweed_bucket, "too-big.bin", {}, "/dev/full").result()
+    assert full.value.errno == errno.ENOSPC
+
+    # Python ignores SIGXFSZ: a write past the limit fails with EFBIG
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (5 * MiB, hard))
+    try:
+        with pytest.raises(OSError) as too_big:
+            crt.get_object(seaweed_bucket, "too-big.bin", {}, tmp_path / "copy.bin")
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    assert too_big.value.errno == errno.EFBIG
+    assert os.listdir(tmp_path) == [], "the partial file is removed"
 
 
 def test_put_from_a_stream_of_unknown_size(crt, seaweed_client, seaweed_bucket):
