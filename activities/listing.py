@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -32,8 +32,11 @@ from . import continuation
 
 MAX_RESULTS = 100_000
 """The most entries one listing returns; a longer one is truncated and resumable."""
-PAGE_SIZE = 1000
-"""The most keys ListObjectsV2 returns in one page."""
+PAGE_SIZE = 10_000
+"""The most keys a ListObjectsV2 request asks for. AWS S3 returns at most 1,000 whatever is
+asked, as most servers do; SeaweedFS (and Ceph, when configured so) returns what is asked:
+100,000 keys listed by `s3c run list_objects` in 1.74 to 1.76 s with 10,000, 2.09 to 2.28 s
+with 1,000 (2026-12-04, loopback, 2 runs each)."""
 
 T = TypeVar("T")
 
@@ -106,12 +109,11 @@ def list_pages(
     resumes from S3's token (a StartAfter of the first request is then dropped).
 
     With `prefetch`, while the consumer reads a page the next one is already being fetched,
-    when it is sure to be wanted whole: the consumer still wants a full page even after
-    taking all of this one. Otherwise the next page is asked for when the consumer gets to
-    it, sized to what it then wants; so the requests are the ones a page-by-page listing
-    makes, and a consumer that stops early costs at most one page it did not read. Without
-    it (Purge: a page's keys are deleted before the next is listed), a page is requested
-    only when the consumer asks for it."""
+    sized to what the consumer will still want once it has taken all of this one (the
+    page's KeyCount, else the size asked for, tells how many it holds). So the requests are
+    the ones a page-by-page listing makes, and a consumer that stops early costs at most one
+    page it did not read. Without it (Purge: a page's keys are deleted before the next is
+    listed), a page is requested only when the consumer asks for it."""
     request = dict(request)
     bucket = request["Bucket"]
     target = f"s3://{bucket}/{request.get('Prefix', '')}"
@@ -128,7 +130,7 @@ def list_pages(
 
     with ThreadPoolExecutor(1, thread_name_prefix="s3c-list") as prefetcher:
         upcoming: Future[tuple[dict[str, Any], str]] | None = None
-        size = PAGE_SIZE
+        size = following = PAGE_SIZE
         try:
             while True:
                 if upcoming is None:
@@ -136,21 +138,32 @@ def list_pages(
                     page, page_region = fetch(request, size)
                 else:
                     page, page_region = upcoming.result()
-                    upcoming, size = None, PAGE_SIZE
+                    upcoming, size = None, following
                 token = next_token(page)
                 if token is not None:
                     request.pop("StartAfter", None)
                     request["ContinuationToken"] = token
-                    # The page holds at most `size` entries: the next one is sure to be wanted
-                    # whole without counting them (a CRT page is parsed only when read).
-                    if prefetch and (wanted is None or wanted() - size >= PAGE_SIZE):
-                        upcoming = cancellation.submit(prefetcher, fetch, dict(request), PAGE_SIZE)
+                    following = _following_size(page, size, wanted)
+                    if prefetch and following > 0:
+                        upcoming = cancellation.submit(prefetcher, fetch, dict(request), following)
                 yield page, page_region
                 if token is None:
                     return
         finally:
             if upcoming is not None:
                 upcoming.cancel()
+
+
+def _following_size(page: Mapping[str, Any], size: int, wanted: Callable[[], int] | None) -> int:
+    """What the page after `page` is to ask for, once the consumer has taken all of `page`:
+    `PAGE_SIZE`, or less when the consumer then wants less. How many entries `page` holds is
+    its KeyCount (read without parsing a CRT page), or at most `size`, what was asked."""
+    if wanted is None:
+        return PAGE_SIZE
+    held = page.get("KeyCount")
+    if not isinstance(held, int) or isinstance(held, bool) or not 0 <= held <= size:
+        held = size
+    return min(PAGE_SIZE, wanted() - held)
 
 
 def fetched_first(items: Iterator[T]) -> Iterator[T]:

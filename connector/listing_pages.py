@@ -16,9 +16,9 @@ are decoded with `urllib.parse.unquote_plus` (botocore's `unquote_str`; S3 encod
 `+` and a `+` as `%2B`). The tree is built by the C parser in one call (`XMLParser.feed`);
 walking it is the Python part, about as costly as building it.
 
-The CRT plane hands out each page as a `ListingPage`: where the listing goes next is read
-from the raw body at once (about 7 ms sooner on a page of 1,000 keys), so the next page is
-already asked for while this one is parsed.
+The CRT plane hands out each page as a `ListingPage`: where the listing goes next and how
+many entries the page holds are read from the raw body at once (about 7 ms sooner on a page
+of 1,000 keys), so the next page is already asked for while this one is parsed.
 """
 
 from __future__ import annotations
@@ -114,10 +114,11 @@ def parse_list_objects_v2(body: bytes) -> dict[str, Any]:
 
 class ListingPage(Mapping):
     """A ListObjectsV2 page: `parse_list_objects_v2`'s dict, parsed when first read, except
-    for where the listing goes next. `IsTruncated` and `NextContinuationToken` are read from
-    the raw body at once (`_read_ahead`), so the next page can be asked for while this one
-    is parsed; the parse checks them again. A body where they cannot be read at once (not
-    closed by its root tag, a token holding an entity...) is parsed at once. A page that does
+    for where the listing goes next. `IsTruncated`, `KeyCount` and `NextContinuationToken`
+    are read from the raw body at once (`_read_ahead`), so the next page can be asked for
+    while this one is parsed; the parse checks them again. A body where they cannot be read
+    at once (not closed by its root tag, a token holding an entity, no KeyCount...) is parsed
+    at once. A page that does
     not parse raises `to_error(MalformedListing)` when read."""
 
     def __init__(self, body: bytes, to_error: Callable[[MalformedListing], Exception]):
@@ -157,18 +158,20 @@ class ListingPage(Mapping):
 _CLOSED = re.compile(rb"</ListBucketResult>\s*\Z")
 _TRUNCATED = re.compile(rb"<IsTruncated>(true|false)</IsTruncated>")
 _NEXT_TOKEN = re.compile(rb"<NextContinuationToken>([^<&]*)</NextContinuationToken>")
+_KEY_COUNT = re.compile(rb"<KeyCount>([0-9]{1,9})</KeyCount>")
 
 
 def _read_ahead(body: bytes) -> dict[str, Any] | None:
-    """IsTruncated and NextContinuationToken of a raw page, or None when they cannot be read
-    without parsing it. In well-formed XML a `<` in text is escaped, so each tag found is
-    markup; each must be found once (the token only on a truncated page)."""
+    """IsTruncated, KeyCount and NextContinuationToken of a raw page, or None when they
+    cannot be read without parsing it. In well-formed XML a `<` in text is escaped, so each
+    tag found is markup; each must be found once (the token only on a truncated page)."""
     if not isinstance(body, bytes) or not _CLOSED.search(body, max(0, len(body) - 64)):
         return None
     truncated = _TRUNCATED.findall(body)
-    if len(truncated) != 1:
+    counts = _KEY_COUNT.findall(body)
+    if len(truncated) != 1 or len(counts) != 1 or body.count(b"<KeyCount") != 1:
         return None
-    ahead: dict[str, Any] = {"IsTruncated": truncated[0] == b"true"}
+    ahead: dict[str, Any] = {"IsTruncated": truncated[0] == b"true", "KeyCount": int(counts[0])}
     if ahead["IsTruncated"]:
         tokens = _NEXT_TOKEN.findall(body)
         if len(tokens) != 1 or body.count(b"<NextContinuationToken") != 1:

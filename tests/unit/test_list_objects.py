@@ -1,9 +1,11 @@
 import io
 import json
+import time
 
 import boto3
 import pytest
 
+from s3_connector.activities import listing as list_pages_module
 from s3_connector.connector.harness import Harness
 from s3_connector.connector.streaming_json import materialize, write_json
 
@@ -35,7 +37,10 @@ def test_truncated_listing_resumes_exactly(moto_connection, keys_2500):
     assert listed == keys
 
 
-def test_listing_pages_in_requests_of_at_most_1000(moto_connection, keys_2500):
+def test_listing_pages_in_requests_of_at_most_the_page_size(
+    moto_connection, keys_2500, monkeypatch
+):
+    monkeypatch.setattr(list_pages_module, "PAGE_SIZE", 1000)
     bucket, _ = keys_2500
     sizes = []
     moto_connection.client().meta.events.register(
@@ -45,6 +50,35 @@ def test_listing_pages_in_requests_of_at_most_1000(moto_connection, keys_2500):
     result = listing(moto_connection, bucket=bucket, max_results=2345)
     assert len(result["objects"]) == 2345
     assert sizes == [1000, 1000, 345]
+
+
+def test_a_server_returning_fewer_keys_than_asked_is_asked_for_what_is_still_wanted(
+    moto_connection, keys_2500
+):
+    """As Amazon S3 does: at most 1,000 keys a page, whatever MaxKeys asks for. Each page
+    fetched ahead asks for what the listing still wants after the page before it."""
+    bucket, keys = keys_2500
+    sizes = []
+
+    def at_most_1000(params, **_):
+        sizes.append(params["MaxKeys"])
+        params["MaxKeys"] = min(params["MaxKeys"], 1000)
+
+    moto_connection.client().meta.events.register(
+        "before-parameter-build.s3.ListObjectsV2", at_most_1000
+    )
+    [document] = Harness(moto_connection).run(
+        "list_objects", {"bucket": bucket, "max_results": 2345}, lazy=True
+    )
+    objects = document.properties["objects"]
+    assert next(objects)["key"] == keys[0]
+    deadline = time.monotonic() + 10
+    while len(sizes) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sizes == [2345, 1345], "the second page is fetched while the first is read"
+    result = materialize(document.properties)
+    assert [entry["key"] for entry in result["objects"]] == keys[1:2345]
+    assert sizes == [2345, 1345, 345] and result["truncated"] is True
 
 
 def test_delimiter_returns_common_prefixes_and_start_after(moto_connection, keys_2500):
@@ -62,7 +96,8 @@ def test_delimiter_returns_common_prefixes_and_start_after(moto_connection, keys
     assert entry["size"] == 1 and entry["storage_class"] == "STANDARD"
 
 
-def test_the_listing_streams_object_by_object(moto_connection, keys_2500):
+def test_the_listing_streams_object_by_object(moto_connection, keys_2500, monkeypatch):
+    monkeypatch.setattr(list_pages_module, "PAGE_SIZE", 1000)
     bucket, _ = keys_2500
     calls = []
     moto_connection.client().meta.events.register(

@@ -447,16 +447,19 @@ TOKEN = "1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM="
 @given(body=pages())
 def test_a_listing_page_tells_where_the_listing_goes_as_its_parse_does(body):
     page = ListingPage(body, refused)
-    going = page.get("IsTruncated"), page.get("NextContinuationToken")
+    going = page.get("IsTruncated"), page.get("KeyCount"), page.get("NextContinuationToken")
     parsed = parse_list_objects_v2(body)
-    assert going == (parsed.get("IsTruncated"), parsed.get("NextContinuationToken"))
+    assert going == tuple(parsed.get(name) for name in GOING)
     assert dict(page) == parsed
+
+
+GOING = ("IsTruncated", "KeyCount", "NextContinuationToken")
 
 
 def test_a_page_is_parsed_only_when_its_entries_are_read():
     body = s3_page(["a", "b"], truncated=True).replace(b"<Size>1</Size>", b"<Size>1x</Size>")
     page = ListingPage(body, refused)
-    assert (page["IsTruncated"], page["NextContinuationToken"]) == (True, TOKEN)
+    assert tuple(page[name] for name in GOING) == (True, 2, TOKEN)
     with pytest.raises(IntegrityError, match="Size is '1x', not a whole number"):
         page.get("Contents")
 
@@ -469,8 +472,16 @@ def test_a_page_is_parsed_only_when_its_entries_are_read():
         s3_page(["a", "b"], namespace=False).replace(
             b"<Name>", b"<IsTruncated>true</IsTruncated><Name>"
         ),
+        s3_page(["a", "b"]).replace(b"<KeyCount>2</KeyCount>", b""),
+        s3_page(["a", "b"]).replace(b"<Name>", b"<KeyCount>2</KeyCount><Name>"),
     ],
-    ids=["entity in the token", "not ended by its root", "two IsTruncated"],
+    ids=[
+        "entity in the token",
+        "not ended by its root",
+        "two IsTruncated",
+        "no KeyCount",
+        "two KeyCount",
+    ],
 )
 def test_a_page_that_cannot_be_read_ahead_is_parsed_at_once(body):
     assert dict(ListingPage(body, refused)) == parse_list_objects_v2(body)
@@ -485,4 +496,13 @@ def test_a_continuation_read_ahead_that_the_parse_contradicts_is_refused():
     page = ListingPage(body, refused)
     assert page["IsTruncated"] is True
     with pytest.raises(IntegrityError, match="IsTruncated read ahead as True, parsed as None"):
+        page.get("Contents")
+
+
+def test_a_key_count_read_ahead_that_the_parse_contradicts_is_refused():
+    hidden = b"<!--<KeyCount>9</KeyCount>-->"
+    body = s3_page(["a", "b"], truncated=True).replace(b"<KeyCount>2</KeyCount>", hidden)
+    page = ListingPage(body, refused)
+    assert page["KeyCount"] == 9
+    with pytest.raises(IntegrityError, match="KeyCount read ahead as 9, parsed as None"):
         page.get("Contents")
