@@ -751,7 +751,7 @@ class _FileSink:
     """The body callback of a GetObject into a file: each chunk written at its offset in the
     object less `first` (the range's first byte), in `file_writes.WRITE_SLICE` slices. CRT's
     own `recv_filepath` writes a whole part in one call, which cost the kernel of the bench
-    machine ten times the system time. A write's OSError fails the request with it."""
+    machine up to seven times the system time. A write's OSError fails the request with it."""
 
     def __init__(self, path: str, flags: int, first: int):
         self._descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | flags, 0o666)

@@ -7,10 +7,11 @@ from typing import Any
 
 WRITE_SLICE = 256 * 1024
 """The most bytes one write call carries. On the bench machine (a Linux 6.18 VM), a 512 MiB
-download written in 8 MiB calls cost 1.4 to 3.7 s of system time, most of it the kernel
-copying into the page cache; in 1 MiB calls still 1.1 to 1.6 s; in 256 KiB calls 0.38 to
-0.5 s, about what s5cmd (32 KiB calls) spends (2026-12-04, 3 to 6 runs each). The kernel
-takes larger page-cache folios for larger writes; why those cost more there is not known."""
+download written in 8 MiB calls cost 0.3 to 3.7 s of system time, varying from run to run,
+most of it the kernel copying into the page cache; in 1 MiB calls 1.1 to 1.6 s; in 256 KiB
+calls 0.38 to 0.5 s, about what s5cmd (32 KiB calls) spends (2026-12-04, 3 to 10 runs
+each). The kernel takes larger page-cache folios for larger writes; why those cost more
+there is not known."""
 
 
 def write_at(descriptor: int, data: Any, offset: int) -> None:
