@@ -544,6 +544,8 @@ class _Range:
         except ConnectorError:
             raise
         except Exception as exc:
+            if isinstance(exc, OSError) and not isinstance(exc, ConnectionError):
+                raise  # writing the body failed (a full disk...): a resumed read would too
             raise ConnectionError(f"{type(exc).__name__}: {exc}") from None
         chunks, self._chunks = self._chunks, []
         received = sum(len(chunk) for chunk in chunks)

@@ -4,13 +4,17 @@ checksum, or a multipart ETag, with the part sizes S3 reports (GetObjectAttribut
 from __future__ import annotations
 
 import base64
+import errno
 import os
+import resource
 
 import pytest
 from awscrt import checksums
 
 from s3_connector.connector.connection import Connection
+from s3_connector.connector.crt_transport import CrtTransport
 from s3_connector.connector.harness import Harness
+from s3_connector.connector.local_paths import write_under
 
 PARTS = [os.urandom(5 * 1024 * 1024), os.urandom(5 * 1024 * 1024), os.urandom(1234)]
 
@@ -50,3 +54,31 @@ def test_a_multipart_object_is_verified_part_by_part(
     [document] = harness.run("get_object", {"bucket": seaweed_bucket, "key": "parts.bin"})
     assert document.properties["verified"] == verified
     assert document.read() == b"".join(PARTS)
+
+
+def test_a_download_that_cannot_be_written_fails_once_and_leaves_no_file(
+    seaweed_settings, seaweed_client, seaweed_bucket, tmp_path, monkeypatch
+):
+    """A write refused (here the file size limit, as a full disk would) ends the read: it is
+    not taken for a broken transfer and downloaded again range by range."""
+    seaweed_client.put_object(Bucket=seaweed_bucket, Key="big.bin", Body=os.urandom(12 << 20))
+    ranged = []
+    begin_get_object = CrtTransport.begin_get_object
+
+    def counted(self, *args, **kwargs):
+        ranged.append(args[1])
+        return begin_get_object(self, *args, **kwargs)
+
+    monkeypatch.setattr(CrtTransport, "begin_get_object", counted)
+    harness = Harness(Connection({**seaweed_settings, "data_plane": "crt"}))
+    [document] = harness.run("get_object", {"bucket": seaweed_bucket, "key": "big.bin"})
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (4 << 20, hard))
+    try:
+        with pytest.raises(OSError) as refused:
+            write_under(tmp_path, "out.bin", document.copy_to)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    assert refused.value.errno == errno.EFBIG
+    assert ranged == [], "no ranged GET after the failed write"
+    assert os.listdir(tmp_path) == []
