@@ -564,7 +564,8 @@ class CrtTransport:
         created or truncated, and left as it is when the request fails. `on_progress(count)`
         tells the bytes received."""
         headers = dict(headers)
-        writer = _FileSink(path, os.O_TRUNC, _range_start(headers))
+        writer = _FileSink(path, 0, _range_start(headers))
+        writer.empty()
         return self._start(
             S3RequestType.GET_OBJECT,
             "GET",
@@ -759,6 +760,14 @@ class _FileSink:
 
     def __call__(self, chunk: bytes, offset: int) -> None:
         write_at(self._descriptor, chunk, offset - self._first)
+
+    def empty(self) -> None:
+        """Truncate the file, unless it is empty already. A file truncated to nothing (by
+        `O_TRUNC` too, even when it was empty) is written to disk whole by ext4 when it is
+        closed (`auto_da_alloc`): closing a 512 MiB download took 0.2 s and wrote it all,
+        against 0.1 ms and nothing written yet without the truncation."""
+        if os.fstat(self._descriptor).st_size:
+            os.ftruncate(self._descriptor, 0)
 
     def close(self) -> None:
         descriptor, self._descriptor = self._descriptor, -1
