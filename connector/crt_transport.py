@@ -525,7 +525,7 @@ class CrtTransport:
         target = os.fspath(sink)
         folder, name = os.path.split(os.path.abspath(target))
         partial = os.path.join(folder, f".{name}.{uuid.uuid4().hex[:12]}.part")
-        writer = _FileSink(partial, os.O_EXCL, _range_start(headers))
+        writer = _FileSink(partial, _range_start(headers), exclusive=True)
 
         def replace() -> None:
             writer.close()
@@ -564,8 +564,7 @@ class CrtTransport:
         created or truncated, and left as it is when the request fails. `on_progress(count)`
         tells the bytes received."""
         headers = dict(headers)
-        writer = _FileSink(path, 0, _range_start(headers))
-        writer.empty()
+        writer = _FileSink(path, _range_start(headers))
         return self._start(
             S3RequestType.GET_OBJECT,
             "GET",
@@ -754,20 +753,24 @@ class _FileSink:
     own `recv_filepath` writes a whole part in one call, which cost the kernel of the bench
     machine up to seven times the system time. A write's OSError fails the request with it."""
 
-    def __init__(self, path: str, flags: int, first: int):
-        self._descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | flags, 0o666)
+    def __init__(self, path: str, first: int, *, exclusive: bool = False):
+        """Open `path`: a new file when `exclusive`, else created or emptied. A file is
+        truncated only when it is not empty: one truncated to nothing (by `O_TRUNC` too,
+        even when it was empty) is written to disk whole by ext4 when it is closed
+        (`auto_da_alloc`); closing a 512 MiB download took 0.2 s and wrote it all, against
+        0.1 ms and nothing written yet without the truncation."""
+        flags = os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | (os.O_EXCL if exclusive else 0)
+        self._descriptor = os.open(path, flags, 0o666)
         self._first = first
+        try:
+            if os.fstat(self._descriptor).st_size:
+                os.ftruncate(self._descriptor, 0)
+        except BaseException:
+            self.close()
+            raise
 
     def __call__(self, chunk: bytes, offset: int) -> None:
         write_at(self._descriptor, chunk, offset - self._first)
-
-    def empty(self) -> None:
-        """Truncate the file, unless it is empty already. A file truncated to nothing (by
-        `O_TRUNC` too, even when it was empty) is written to disk whole by ext4 when it is
-        closed (`auto_da_alloc`): closing a 512 MiB download took 0.2 s and wrote it all,
-        against 0.1 ms and nothing written yet without the truncation."""
-        if os.fstat(self._descriptor).st_size:
-            os.ftruncate(self._descriptor, 0)
 
     def close(self) -> None:
         descriptor, self._descriptor = self._descriptor, -1
