@@ -38,6 +38,7 @@ _EXPORTS = {
     "TransientFailure": "s3_connector.connector.errors",
     "Throttled": "s3_connector.connector.errors",
     "IntegrityError": "s3_connector.connector.errors",
+    "LocalWriteError": "s3_connector.connector.errors",
     "Cancelled": "s3_connector.connector.errors",
 }
 
@@ -52,6 +53,7 @@ __all__ = [
     "Harness",
     "IntegrityError",
     "InvalidInput",
+    "LocalWriteError",
     "NoCredentials",
     "NotFound",
     "PreconditionFailed",
@@ -72,6 +74,7 @@ if TYPE_CHECKING:
         ConnectorError,
         IntegrityError,
         InvalidInput,
+        LocalWriteError,
         NoCredentials,
         NotFound,
         PreconditionFailed,

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
 from s3_connector.connector.documents import Document, inline_content
-from s3_connector.connector.errors import InvalidInput, translate
+from s3_connector.connector.errors import InvalidInput, LocalWriteError, translate
 from s3_connector.connector.local_paths import write_file, write_under
 from s3_connector.connector.streaming_json import compact_json, write_json
 
@@ -323,16 +323,23 @@ class Output:
         def copy(sink: BinaryIO) -> None:
             self._copy(document, sink)
 
-        if self.directory:
-            key = str(document.properties.get("key") or document.properties.get("file_name") or "")
-            written = write_under(Path(self.target), key, copy)
-        elif self._written_file:
+        if self._written_file and not self.directory:
             raise InvalidInput(
                 "names one file but the run produced several documents; give a directory",
                 field="output",
             )
-        else:
-            written = write_file(Path(self.target), copy)
+        key = str(document.properties.get("key") or document.properties.get("file_name") or "")
+        try:
+            if self.directory:
+                written = write_under(Path(self.target), key, copy)
+            else:
+                written = write_file(Path(self.target), copy)
+        except OSError as exc:
+            if isinstance(exc, ConnectionError | TimeoutError):
+                raise
+            where = f"{key} under {self.target}" if self.directory else self.target
+            reason = exc.strerror or str(exc)
+            raise LocalWriteError(f"cannot write {where}: {reason}", field="output") from None
         self._written_file = True
         return str(written)
 

@@ -118,6 +118,13 @@ class IntegrityError(ConnectorError):
     kind = "integrity"
 
 
+class LocalWriteError(ConnectorError):
+    """A local file could not be written (a full disk, the file size limit, no permission);
+    nothing partial was left."""
+
+    kind = "local_io"
+
+
 class Cancelled(ConnectorError):
     """The work was interrupted (Ctrl-C, SIGTERM, a cancelled request); nothing was left
     half-written."""
@@ -139,6 +146,7 @@ ERROR_KINDS: dict[str, type[ConnectorError]] = {
         TransientFailure,
         Throttled,
         IntegrityError,
+        LocalWriteError,
         Cancelled,
     )
 }

@@ -128,3 +128,40 @@ def test_local_writes_the_connection_file_the_next_commands_use(tmp_path):
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
+
+
+def _file_size_limit(size):
+    def limit():
+        import resource
+
+        resource.setrlimit(
+            resource.RLIMIT_FSIZE, (size, resource.getrlimit(resource.RLIMIT_FSIZE)[1])
+        )
+
+    return limit
+
+
+@pytest.mark.parametrize("to_directory", [False, True], ids=["file", "directory"])
+def test_an_output_that_cannot_be_written_is_a_local_io_error(
+    conn_file, seaweed_client, seaweed_bucket, tmp_path, to_directory
+):
+    """Python ignores SIGXFSZ: a write past the file size limit fails as a full disk would."""
+    seaweed_client.put_object(Bucket=seaweed_bucket, Key="big/one.bin", Body=os.urandom(12 << 20))
+    out = tmp_path / "out"
+    out.mkdir()
+    target = out if to_directory else out / "copy.bin"
+    argv = ["run", "get_object", "-c", conn_file, "-p", f"bucket={seaweed_bucket}"]
+    argv += ["-p", "key=big/one.bin", "--output", target]
+    result = subprocess.run(
+        [S3C, *map(str, argv)],
+        capture_output=True,
+        timeout=120,
+        preexec_fn=_file_size_limit(4 << 20),
+    )
+    assert result.returncode == 1, result.stderr
+    shown = f"big/one.bin under {out}" if to_directory else str(target)
+    assert result.stderr.decode().splitlines() == [
+        f"error: --output: cannot write {shown}: File too large"
+    ]
+    assert result.stdout == b""
+    assert [path.name for path in out.rglob("*") if path.is_file()] == []

@@ -209,3 +209,37 @@ def test_many_workers_answer_every_request_whatever_its_outcome(
         key = f"many/{n:04d}.bin"
         body = seaweed_client.get_object(Bucket=seaweed_bucket, Key=key)["Body"].read()
         assert body == payloads[n], key
+
+
+def test_an_output_dir_that_cannot_be_written_is_a_local_io_error_and_serve_goes_on(
+    conn_file, seaweed_bucket, seaweed_client, tmp_path
+):
+    import resource
+
+    seaweed_client.put_object(Bucket=seaweed_bucket, Key="out/big.bin", Body=os.urandom(12 << 20))
+    seaweed_client.put_object(Bucket=seaweed_bucket, Key="out/small.bin", Body=b"small")
+    out = tmp_path / "out"
+
+    def get(number, key):
+        config = {"bucket": seaweed_bucket, "key": key}
+        request = {"id": number, "activity": "get_object", "config": config}
+        return json.dumps({**request, "output_dir": str(out)}) + "\n"
+
+    def limit():  # Python ignores SIGXFSZ: a write past the limit fails as a full disk would
+        _, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4 << 20, hard))
+
+    result = subprocess.run(
+        serve_argv("-c", conn_file),
+        input=(get("big", "out/big.bin") + get("small", "out/small.bin")).encode(),
+        capture_output=True,
+        timeout=120,
+        preexec_fn=limit,
+    )
+    finals = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    finals = [line for line in finals if "status" in line]
+    assert [line["status"] for line in finals] == ["error", "ok"], finals
+    error = finals[0]["error"]
+    assert (error["kind"], error["field"], finals[0]["exit_code"]) == ("local_io", "output_dir", 1)
+    assert error["message"] == f"cannot write out/big.bin under {out}/: File too large"
+    assert sorted(path.name for path in out.rglob("*") if path.is_file()) == ["small.bin"]
