@@ -33,10 +33,10 @@ from . import continuation
 MAX_RESULTS = 100_000
 """The most entries one listing returns; a longer one is truncated and resumable."""
 PAGE_SIZE = 10_000
-"""The most keys a ListObjectsV2 request asks for. AWS S3 returns at most 1,000 whatever is
-asked, as most servers do; SeaweedFS (and Ceph, when configured so) returns what is asked:
-100,000 keys listed by `s3c run list_objects` in 1.74 to 1.76 s with 10,000, 2.09 to 2.28 s
-with 1,000 (2026-12-04, loopback, 2 runs each)."""
+"""The most keys a ListObjectsV2 request asks for. Amazon S3 returns at most 1,000 whatever
+is asked (a server may return fewer keys than asked, never more); SeaweedFS returns what is
+asked: 100,000 keys listed by `s3c run list_objects` in 1.74 to 1.76 s with 10,000, 2.09 to
+2.28 s with 1,000 (2026-12-04, loopback, 2 runs each)."""
 
 T = TypeVar("T")
 
