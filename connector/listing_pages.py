@@ -118,8 +118,7 @@ class ListingPage(Mapping):
     are read from the raw body at once (`_read_ahead`), so the next page can be asked for
     while this one is parsed; the parse checks them again. A body where they cannot be read
     at once (not closed by its root tag, a token holding an entity, no KeyCount...) is parsed
-    at once. A page that does
-    not parse raises `to_error(MalformedListing)` when read."""
+    at once. A page that does not parse raises `to_error(MalformedListing)` when read."""
 
     def __init__(self, body: bytes, to_error: Callable[[MalformedListing], Exception]):
         self._body = body

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
 import json
 import os
+import resource
 import subprocess
 import uuid
 from pathlib import Path
@@ -24,6 +26,25 @@ MOTO_SETTINGS = {
     "region": "us-east-1",
     "data_plane": "boto3",  # moto answers botocore's requests only
 }
+
+
+def limit_file_size(size: int) -> None:
+    """Let this process write no file past `size` bytes: a write beyond fails with EFBIG, as
+    one on a full disk fails (Python ignores SIGXFSZ). Usable as a child's `preexec_fn`."""
+    _, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, hard))
+
+
+@contextlib.contextmanager
+def file_size_limit(size: int):
+    """`limit_file_size` in this process while the block runs."""
+    limits = resource.getrlimit(resource.RLIMIT_FSIZE)
+    limit_file_size(size)
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, limits)
+
 
 DATA_PLANES = ("crt", "boto3")
 """The connection's data planes; every test that talks to SeaweedFS runs on both."""

@@ -1,12 +1,13 @@
 """The awscrt floor for the benchmark: the same work as s3c on its default data plane, done by
-a bare Python process on `awscrt.s3` alone (no connector, no boto3), run by run_bench.py.
+a bare Python process on `awscrt.s3` (no boto3; of the connector, only its file writer, which
+imports nothing but os), run by run_bench.py.
 
 Usage: python crt_peer.py OPERATION CONN.json BUCKET ARGS...
 
     put-many  CONN BUCKET PREFIX DIR   one PutObject per file, 64 in flight, each carrying
                                        a CRC32C header (what s3c sends)
     download  CONN BUCKET KEY FILE     one GetObject (ranged GETs of 8 MiB on 2 connections)
-                                       written to FILE in 256 KiB writes as s3c does,
+                                       written to FILE by s3c's own `write_at`,
                                        nothing verified
 
 What s3c does beyond this (settings, documents, output, verification) costs time on top;
@@ -39,9 +40,10 @@ from awscrt.s3 import (
 )
 from timing import report_timed
 
+from s3_connector.connector.file_writes import write_at  # imports nothing but os
+
 MIB = 1024 * 1024
 IN_FLIGHT = 64
-WRITE_SLICE = 256 * 1024
 
 
 class Peer:
@@ -113,10 +115,7 @@ def download(connection: str, bucket: str, key: str, target: str) -> int:
     descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
 
     def write(chunk: bytes, offset: int, **_) -> None:
-        view = memoryview(chunk)
-        while view.nbytes:
-            count = os.pwrite(descriptor, view[:WRITE_SLICE], offset)
-            view, offset = view[count:], offset + count
+        write_at(descriptor, chunk, offset)
 
     try:
         peer.send("GET", bucket, key, {}, on_body=write).result()

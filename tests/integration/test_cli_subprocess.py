@@ -1,5 +1,6 @@
 """The real `s3c` executable against SeaweedFS, as a user runs it."""
 
+import functools
 import json
 import os
 import signal
@@ -9,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support import new_sse_c_key
+from support import limit_file_size, new_sse_c_key
 
 S3C = str(Path(sys.executable).with_name("s3c"))
 
@@ -130,17 +131,6 @@ def test_local_writes_the_connection_file_the_next_commands_use(tmp_path):
             os.killpg(process.pid, signal.SIGKILL)
 
 
-def _file_size_limit(size):
-    def limit():
-        import resource
-
-        resource.setrlimit(
-            resource.RLIMIT_FSIZE, (size, resource.getrlimit(resource.RLIMIT_FSIZE)[1])
-        )
-
-    return limit
-
-
 @pytest.mark.parametrize("to_directory", [False, True], ids=["file", "directory"])
 def test_an_output_that_cannot_be_written_is_a_local_io_error(
     conn_file, seaweed_client, seaweed_bucket, tmp_path, to_directory
@@ -156,7 +146,7 @@ def test_an_output_that_cannot_be_written_is_a_local_io_error(
         [S3C, *map(str, argv)],
         capture_output=True,
         timeout=120,
-        preexec_fn=_file_size_limit(4 << 20),
+        preexec_fn=functools.partial(limit_file_size, 4 << 20),
     )
     assert result.returncode == 1, result.stderr
     shown = f"big/one.bin under {out}" if to_directory else str(target)

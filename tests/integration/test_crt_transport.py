@@ -8,7 +8,6 @@ import hashlib
 import io
 import json
 import os
-import resource
 import socket
 import subprocess
 import sys
@@ -17,6 +16,7 @@ import time
 import xml.etree.ElementTree as ET
 
 import pytest
+from support import file_size_limit
 
 from s3_connector.connector import cancellation
 from s3_connector.connector.connection import Connection
@@ -189,14 +189,8 @@ def test_a_failed_write_fails_the_get_with_its_error(crt, seaweed_bucket, tmp_pa
         crt.begin_download(seaweed_bucket, "too-big.bin", {}, "/dev/full").result()
     assert full.value.errno == errno.ENOSPC
 
-    # Python ignores SIGXFSZ: a write past the limit fails with EFBIG
-    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (5 * MiB, hard))
-    try:
-        with pytest.raises(OSError) as too_big:
-            crt.get_object(seaweed_bucket, "too-big.bin", {}, tmp_path / "copy.bin")
-    finally:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    with file_size_limit(5 * MiB), pytest.raises(OSError) as too_big:
+        crt.get_object(seaweed_bucket, "too-big.bin", {}, tmp_path / "copy.bin")
     assert too_big.value.errno == errno.EFBIG
     assert os.listdir(tmp_path) == [], "the partial file is removed"
 

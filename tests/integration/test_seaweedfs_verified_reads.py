@@ -6,10 +6,10 @@ from __future__ import annotations
 import base64
 import errno
 import os
-import resource
 
 import pytest
 from awscrt import checksums
+from support import file_size_limit
 
 from s3_connector.connector.connection import Connection
 from s3_connector.connector.crt_transport import CrtTransport
@@ -72,13 +72,8 @@ def test_a_download_that_cannot_be_written_fails_once_and_leaves_no_file(
     monkeypatch.setattr(CrtTransport, "begin_get_object", counted)
     harness = Harness(Connection({**seaweed_settings, "data_plane": "crt"}))
     [document] = harness.run("get_object", {"bucket": seaweed_bucket, "key": "big.bin"})
-    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (4 << 20, hard))
-    try:
-        with pytest.raises(OSError) as refused:
-            write_under(tmp_path, "out.bin", document.copy_to)
-    finally:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    with file_size_limit(4 << 20), pytest.raises(OSError) as refused:
+        write_under(tmp_path, "out.bin", document.copy_to)
     assert refused.value.errno == errno.EFBIG
     assert ranged == [], "no ranged GET after the failed write"
     assert os.listdir(tmp_path) == []

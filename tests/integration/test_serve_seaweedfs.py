@@ -1,6 +1,7 @@
 """`s3c serve` as a real child process against SeaweedFS: many requests on one stdin."""
 
 import base64
+import functools
 import json
 import os
 import re
@@ -10,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support import limit_file_size
 
 REQUESTS = 1000
 AGENT_PROTOCOL = Path(__file__).parents[2] / "docs" / "agent-protocol.md"
@@ -214,8 +216,6 @@ def test_many_workers_answer_every_request_whatever_its_outcome(
 def test_an_output_dir_that_cannot_be_written_is_a_local_io_error_and_serve_goes_on(
     conn_file, seaweed_bucket, seaweed_client, tmp_path
 ):
-    import resource
-
     seaweed_client.put_object(Bucket=seaweed_bucket, Key="out/big.bin", Body=os.urandom(12 << 20))
     seaweed_client.put_object(Bucket=seaweed_bucket, Key="out/small.bin", Body=b"small")
     out = tmp_path / "out"
@@ -225,16 +225,12 @@ def test_an_output_dir_that_cannot_be_written_is_a_local_io_error_and_serve_goes
         request = {"id": number, "activity": "get_object", "config": config}
         return json.dumps({**request, "output_dir": str(out)}) + "\n"
 
-    def limit():  # Python ignores SIGXFSZ: a write past the limit fails as a full disk would
-        _, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (4 << 20, hard))
-
     result = subprocess.run(
         serve_argv("-c", conn_file),
         input=(get("big", "out/big.bin") + get("small", "out/small.bin")).encode(),
         capture_output=True,
         timeout=120,
-        preexec_fn=limit,
+        preexec_fn=functools.partial(limit_file_size, 4 << 20),
     )
     finals = [json.loads(line) for line in result.stdout.decode().splitlines()]
     finals = [line for line in finals if "status" in line]
