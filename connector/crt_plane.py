@@ -342,6 +342,7 @@ class CrtPlane:
                     resolved.max_attempts,
                     retry_mode=resolved.retry_mode,
                     connect_timeout=settings["connect_timeout"],
+                    read_timeout=settings["read_timeout"],
                 )
                 self._transports[region] = transport
         return transport

@@ -41,6 +41,7 @@ import io
 import os
 import re
 import threading
+import time
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
@@ -115,6 +116,11 @@ _RETRY_MODES = {
 }
 """botocore's retry modes in CRT: standard (a retry token bucket), adaptive (client-side rate
 limiting too), legacy (exponential backoff, no token bucket)."""
+BACKOFF_SCALE_MS = 500
+MAX_BACKOFF_SECONDS = 20
+"""CRT's retry backoff (its defaults, set here so that `retry_backoff` knows them): before
+retry n (from 0), a random wait of up to `min(MAX_BACKOFF_SECONDS, BACKOFF_SCALE_MS * 2**n)`."""
+_IDEMPOTENT = frozenset({"GET", "HEAD", "DELETE"})
 _POLL_SECONDS = 0.2
 _SUFFIX_RANGE = re.compile(r"^\s*bytes\s*=\s*-(\d+)\s*$")
 _RANGE_START = re.compile(r"^\s*bytes\s*=\s*(\d+)\s*-")
@@ -212,6 +218,16 @@ class CrtNetworkError(CrtError):
         return TransientFailure(f"{operation} {target} failed after retries: {self}")
 
 
+class CrtNoAnswer(CrtNetworkError):
+    """A request given up for want of an answer (see `CrtTransport.request`)."""
+
+    def __str__(self) -> str:
+        return self.message
+
+    def to_connector_error(self, operation: str, target: str) -> ConnectorError:
+        return TransientFailure(f"{operation} {target} failed: {self.message} (read_timeout)")
+
+
 TLS_HINT = (
     " (one cause: a certificate not signed by a trusted CA; the connection's ca_bundle names"
     " the CA to trust)"
@@ -231,7 +247,8 @@ class Response(dict):
 
 class Pending:
     """A request in flight. `result()` waits for it (checking the process's cancellation),
-    cancels it when the wait is interrupted, and raises the transport's errors."""
+    cancels it when the wait is interrupted or when it has no answer `answer_within` seconds
+    after it started (`CrtNoAnswer`), and raises the transport's errors."""
 
     def __init__(
         self,
@@ -241,8 +258,11 @@ class Pending:
         cleanup: Callable[[], None],
         reader: _Reader | None,
         delegate: _CredentialsDelegate,
+        answer_within: float | None = None,
     ):
         self._request = request
+        self._answer_within = answer_within
+        self._deadline = None if answer_within is None else time.monotonic() + answer_within
         self._done = done
         self._finish = finish
         self._cleanup = cleanup
@@ -287,7 +307,9 @@ class Pending:
                     break
                 except FutureTimeout:
                     check_cancelled()
-        except (Cancelled, KeyboardInterrupt):
+                    if self._deadline is not None and time.monotonic() > self._deadline:
+                        raise CrtNoAnswer(f"no answer within {self._answer_within:.1f} s") from None
+        except (Cancelled, KeyboardInterrupt, CrtNoAnswer):
             self.cancel()
             with contextlib.suppress(BaseException):
                 self._done.result()
@@ -307,8 +329,24 @@ class Pending:
         return _translate(exc)
 
 
+def retry_backoff(max_attempts: int) -> float:
+    """The longest CRT can wait between the attempts of one request, in seconds."""
+    return sum(
+        min(MAX_BACKOFF_SECONDS, BACKOFF_SCALE_MS * 2**retry / 1000)
+        for retry in range(max_attempts - 1)
+    )
+
+
 class CrtTransport:
-    """Blocking S3 requests on one `awscrt.s3.S3Client` (see the module)."""
+    """Blocking S3 requests on one `awscrt.s3.S3Client` (see the module).
+
+    CRT's only read timeout is fixed: a connection that sees no activity for 30 s while it
+    handles a request is closed, and the request retried (aws-c-s3's connection monitor,
+    which awscrt does not let a caller set). So `request` (listing pages, HeadObject and the
+    other small exchanges) gives each request `read_timeout` plus the backoff of CRT's own
+    retries (`answer_time`) to be answered; past it, the request is cancelled and, when
+    idempotent, sent again, up to `max_attempts` times. Reads of content are watched by
+    their readers (crt_plane.RangedBody); puts are left to CRT's monitor."""
 
     def __init__(
         self,
@@ -326,6 +364,7 @@ class CrtTransport:
         max_connections: int = MAX_CONNECTIONS,
         throughput_target_gbps: float = THROUGHPUT_TARGET_GBPS,
         connect_timeout: float | None = None,
+        read_timeout: float | None = 60.0,
     ):
         if addressing_style not in ("auto", "path", "virtual"):
             raise ValueError(
@@ -334,6 +373,10 @@ class CrtTransport:
         self.region = region
         self.part_size = part_size
         self.addressing_style = addressing_style
+        self.max_attempts = max(1, max_attempts)
+        self.answer_time = (
+            None if read_timeout is None else read_timeout + retry_backoff(self.max_attempts)
+        )
         if endpoint_url:
             parts = urlsplit(endpoint_url)
             if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -360,7 +403,12 @@ class CrtTransport:
         retry = (
             S3RetryConfig(retry_mode=S3RetryMode.NONE)
             if max_attempts <= 1
-            else S3RetryConfig(max_retries=max_attempts - 1, retry_mode=_RETRY_MODES[retry_mode])
+            else S3RetryConfig(
+                max_retries=max_attempts - 1,
+                retry_mode=_RETRY_MODES[retry_mode],
+                backoff_scale_factor_ms=BACKOFF_SCALE_MS,
+                max_backoff_secs=MAX_BACKOFF_SECONDS,
+            )
         )
         self._client = S3Client(
             bootstrap=ClientBootstrap.get_or_create_static_default(),
@@ -591,7 +639,8 @@ class CrtTransport:
     ) -> tuple[int, Response, bytes]:
         """Any other S3 request, as one signed and retried HTTP exchange. `operation` is the
         S3 operation name CRT needs (ListObjectsV2...); common ones are inferred. Returns
-        (status, headers, body)."""
+        (status, headers, body). A request with no answer in `answer_time` is sent again when
+        it is idempotent, up to `max_attempts` times in all."""
         method = method.upper()
         operation = operation or _operation_name(method, bucket, key, query or {}, headers or {})
         chunks: list[bytes] = []
@@ -601,18 +650,28 @@ class CrtTransport:
             data = bytes(body or b"")
             all_headers["Content-Length"] = str(len(data))
             reader = _Reader(io.BytesIO(data))
-        pending = self._start(
-            S3RequestType.DEFAULT,
-            method,
-            bucket,
-            key,
-            query,
-            all_headers,
-            body_stream=reader,
-            on_body=lambda chunk, offset: chunks.append(chunk),
-            operation=operation,
-        )
-        response = pending.result()
+        attempts = self.max_attempts if method in _IDEMPOTENT else 1
+        for attempt in range(1, attempts + 1):
+            chunks.clear()
+            pending = self._start(
+                S3RequestType.DEFAULT,
+                method,
+                bucket,
+                key,
+                query,
+                all_headers,
+                body_stream=reader,
+                on_body=lambda chunk, offset: chunks.append(chunk),
+                operation=operation,
+                answer_within=self.answer_time,
+            )
+            try:
+                response = pending.result()
+                break
+            except CrtNoAnswer as exc:
+                if attempt == attempts:
+                    tries = f" ({attempts} attempts)" if attempts > 1 else ""
+                    raise CrtNoAnswer(exc.message + tries) from None
         return response.status, response, b"".join(chunks)
 
     # -- internals --
@@ -677,6 +736,7 @@ class CrtTransport:
         cleanup: Callable[[], None] | None = None,
         max_connections: int | None = None,
         on_progress: Callable[[int], None] | None = None,
+        answer_within: float | None = None,
     ) -> Pending:
         client = self._client
         if client is None:
@@ -744,7 +804,9 @@ class CrtTransport:
             if cleanup is not None:
                 cleanup()
             raise _translate(exc) from None
-        return Pending(request, done, finish, cleanup or _nothing, body_stream, self._delegate)
+        return Pending(
+            request, done, finish, cleanup or _nothing, body_stream, self._delegate, answer_within
+        )
 
 
 class _FileSink:
