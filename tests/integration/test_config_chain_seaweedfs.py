@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from faults.proxy import FaultProxy
+from forward_proxy import ForwardProxy
 
 S3C = str(Path(sys.executable).with_name("s3c"))
 REGION = "eu-west-2"
@@ -409,3 +410,76 @@ def test_without_the_ca_bundle_both_refuse_the_certificate(
     assert put.returncode != 0 and len(put.stderr.splitlines()) == 1, put.stderr
     assert "Traceback" not in put.stderr
     assert ("TLS" if data_plane == "crt" else "CERTIFICATE_VERIFY_FAILED") in put.stderr, put.stderr
+
+
+# --- proxies from the environment -------------------------------------------------------------
+
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
+
+
+def through_proxy(env: dict[str, str], variable: str, url: str) -> dict[str, str]:
+    """`env` with `variable` naming the proxy at `url`, and no other proxy variable."""
+    env = {name: value for name, value in env.items() if name not in PROXY_VARIABLES}
+    return {**env, variable: url}
+
+
+def put_then_get(env, conn, bucket, key, source, out):
+    common = ["-c", str(conn), "-p", f"bucket={bucket}", "-p", f"key={key}"]
+    put = s3c(env, "run", "put_object", *common, "--input", str(source))
+    assert put.returncode == 0, put.stderr
+    got = s3c(env, "run", "get_object", *common, "--output", str(out))
+    assert got.returncode == 0, got.stderr
+    assert out.read_bytes() == source.read_bytes()
+
+
+def test_an_https_endpoint_is_reached_through_https_proxy(
+    seaweed_bucket, home, tls_chain, data_plane, tmp_path
+):
+    """The profile's https endpoint, through the proxy HTTPS_PROXY names (a CONNECT tunnel),
+    on both data planes: awscrt reads the proxy variables as botocore does."""
+    tls, faults, _ = tls_chain
+    conn = tmp_path / "conn.json"
+    conn.write_text(json.dumps({"data_plane": data_plane}))
+    source = tmp_path / "tunnelled.bin"
+    source.write_bytes(os.urandom(9 * 1024 * 1024 + 3))  # a multipart upload and ranged reads
+    faults.reset_counters()
+    with ForwardProxy() as proxy:
+        env = through_proxy(home, "HTTPS_PROXY", proxy.url)
+        put_then_get(env, conn, seaweed_bucket, "tunnelled.bin", source, tmp_path / "out.bin")
+    endpoint = tls.endpoint_url.removeprefix("https://")
+    tunnels = [target for method, target in proxy.requests if method == "CONNECT"]
+    assert tunnels and set(tunnels) == {endpoint}
+    assert len(proxy.requests) == len(tunnels)
+    assert any(request.method == "PUT" for request in faults.history)
+
+
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "http_proxy"])
+def test_an_http_endpoint_is_reached_through_http_proxy(
+    seaweed, seaweed_bucket, home, data_plane, tmp_path, variable
+):
+    """A plain-http endpoint, through the proxy HTTP_PROXY (or http_proxy) names, on both data
+    planes: every request of the put and the get is relayed by the proxy."""
+    conn = tmp_path / "conn.json"
+    conn.write_text(json.dumps({**seaweed.connection_settings(), "data_plane": data_plane}))
+    source = tmp_path / "relayed.bin"
+    source.write_bytes(os.urandom(9 * 1024 * 1024 + 3))
+    with ForwardProxy() as proxy:
+        env = through_proxy(home, variable, proxy.url)
+        put_then_get(env, conn, seaweed_bucket, "relayed.bin", source, tmp_path / "out.bin")
+    object_url = f"{seaweed.endpoint_url}/{seaweed_bucket}/relayed.bin"
+    methods = {method for method, url in proxy.requests if url.split("?")[0] == object_url}
+    assert {"PUT", "GET"} <= methods or {"POST", "GET"} <= methods, proxy.requests
+    assert all(url.startswith(seaweed.endpoint_url) for _, url in proxy.requests)
+
+
+def test_no_proxy_sends_the_requests_straight_to_the_endpoint(
+    seaweed, seaweed_bucket, home, data_plane, tmp_path
+):
+    conn = tmp_path / "conn.json"
+    conn.write_text(json.dumps({**seaweed.connection_settings(), "data_plane": data_plane}))
+    source = tmp_path / "direct.txt"
+    source.write_bytes(b"direct")
+    with ForwardProxy() as proxy:
+        env = {**through_proxy(home, "HTTP_PROXY", proxy.url), "NO_PROXY": "127.0.0.1"}
+        put_then_get(env, conn, seaweed_bucket, "direct.txt", source, tmp_path / "out.txt")
+    assert proxy.requests == []
