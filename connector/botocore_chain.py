@@ -161,14 +161,28 @@ def resolve(connection: Connection) -> Resolved:
     retries = config.retries or {}
     mode = retries.get("mode") or "standard"
     chain_ca_bundle = config_session.get_config_variable("ca_bundle")
+    endpoint_url = settings.get("endpoint_url") or configured_endpoint(config_session)
     return Resolved(
         region=connection.default_region,
-        endpoint_url=settings.get("endpoint_url") or configured_endpoint(config_session),
+        endpoint_url=endpoint_url,
         addressing_style=(config.s3 or {}).get("addressing_style") or "auto",
         max_attempts=retries.get("total_max_attempts") or default_attempts(mode),
         retry_mode=mode,
         verify=tls_verify(settings, chain_ca_bundle, os.environ),
+        crt_cannot_follow=() if endpoint_url else endpoint_variants(config),
     )
+
+
+def endpoint_variants(config: Config) -> tuple[str, ...]:
+    """The Amazon S3 endpoint variants the client's config turns on (FIPS, dual-stack,
+    Transfer Acceleration), by the name of their setting."""
+    s3 = config.s3 or {}
+    chosen = {
+        "use_fips_endpoint": config.use_fips_endpoint,
+        "use_dualstack_endpoint": config.use_dualstack_endpoint or s3.get("use_dualstack_endpoint"),
+        "use_accelerate_endpoint": s3.get("use_accelerate_endpoint"),
+    }
+    return tuple(name for name, value in chosen.items() if value)
 
 
 def parse_timestamp_fast(value: str | int | float) -> datetime:

@@ -35,6 +35,10 @@ class Resolved:
     """standard, adaptive or legacy: the client's retry config."""
     verify: bool | str
     """False, True (the default trust store) or the path of a CA bundle."""
+    crt_cannot_follow: tuple[str, ...] = ()
+    """What of the chain the CRT data plane cannot honour: `use_fips_endpoint`,
+    `use_dualstack_endpoint` and `use_accelerate_endpoint` on Amazon S3 (CRT sends to
+    s3.REGION.amazonaws.com); set only by keys and variables that botocore reads."""
 
     @property
     def verify_tls(self) -> bool:

@@ -359,7 +359,7 @@ class Connection:
     def __init__(self, settings: Mapping[str, Any] | None = None):
         install_logging_redaction()  # an embedding host's logs are redacted too
         self.settings = settings_loader.load(ConnectionSchema, settings or {})
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # choosing the data plane may make the session
         self._clients: dict[tuple[str, bool, str | None], Any] = {}
         self._session: Any = None
         self._data_plane: DataPlane | None = None

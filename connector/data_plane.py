@@ -138,13 +138,24 @@ class Boto3Plane:
 
 
 def choose(connection: Connection) -> DataPlane:
-    """The plane the connection's `data_plane` names: `auto` is CRT when awscrt loads (and
-    the upload checksum is one CRT computes, not MD5), else boto3."""
+    """The plane the connection's `data_plane` names: `auto` is CRT when awscrt loads, the
+    upload checksum is one CRT computes (not MD5) and the AWS config chain turns on no
+    endpoint variant that CRT cannot reach (FIPS, dual-stack, Transfer Acceleration); else
+    boto3. `crt` with such a variant is refused, before any request."""
     wanted = connection.settings.get("data_plane", "auto")
     if wanted == "boto3":
         return Boto3Plane(connection)
     if wanted == "auto" and connection.checksum_algorithm == "MD5":
         return Boto3Plane(connection)
+    variants = connection.resolved.crt_cannot_follow
+    if variants and wanted == "auto":
+        return Boto3Plane(connection)
+    if variants:
+        raise InvalidInput(
+            f"crt cannot reach the endpoint that {' and '.join(variants)} of the AWS "
+            "configuration asks for: use boto3 or auto",
+            field="data_plane",
+        )
     try:
         from .crt_plane import CrtPlane
     except ImportError as exc:

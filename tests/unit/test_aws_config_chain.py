@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -643,3 +644,100 @@ def test_the_attempts_of_the_standard_mode_are_botocores():
     from s3_connector.connector.config_chain import STANDARD_MAX_ATTEMPTS
 
     assert STANDARD_MAX_ATTEMPTS == DEFAULT_MAX_ATTEMPTS
+
+
+# --- endpoint variants the CRT plane cannot reach -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("variables", "config", "settings", "variants"),
+    [
+        ({}, "", {}, ()),
+        ({"AWS_USE_FIPS_ENDPOINT": "true"}, "", {}, ("use_fips_endpoint",)),
+        ({}, "[default]\nuse_fips_endpoint = true\n", {}, ("use_fips_endpoint",)),
+        ({"AWS_USE_DUALSTACK_ENDPOINT": "true"}, "", {}, ("use_dualstack_endpoint",)),
+        (
+            {},
+            "[default]\ns3 =\n  use_dualstack_endpoint = true\n",
+            {},
+            ("use_dualstack_endpoint",),
+        ),
+        (
+            {},
+            "[default]\ns3 =\n  use_accelerate_endpoint = true\n",
+            {},
+            ("use_accelerate_endpoint",),
+        ),
+        (
+            {"AWS_USE_FIPS_ENDPOINT": "true"},
+            "[default]\ns3 =\n  use_accelerate_endpoint = true\n",
+            {},
+            ("use_fips_endpoint", "use_accelerate_endpoint"),
+        ),
+        ({"AWS_USE_FIPS_ENDPOINT": "true"}, "", {"endpoint_url": "http://127.0.0.1:9000"}, ()),
+        ({}, "[default]\ns3 =\n  use_accelerate_endpoint = false\n", {}, ()),
+    ],
+)
+def test_auto_takes_boto3_when_the_chain_asks_for_an_endpoint_crt_cannot_reach(
+    home, keys, monkeypatch, variables, config, settings, variants
+):
+    """FIPS, dual-stack and Transfer Acceleration endpoints are botocore's; CRT sends to
+    s3.REGION.amazonaws.com, so `auto` takes boto3 whenever the chain turns one on."""
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    home.write_config(config)
+    connection = Connection({"region": "eu-west-1", **settings})
+    try:
+        assert connection.resolved.crt_cannot_follow == variants
+        assert connection.data_plane.name == ("boto3" if variants else "crt")
+    finally:
+        connection.close()
+    if {"use_fips_endpoint", "use_dualstack_endpoint"} & set(variants):
+        # botocore does send elsewhere than the plain regional endpoint
+        client = boto3.session.Session(region_name="eu-west-1").client("s3")
+        assert client.meta.endpoint_url != "https://s3.eu-west-1.amazonaws.com"
+
+
+def test_crt_with_an_endpoint_variant_is_refused_naming_the_field_and_the_setting(
+    home, keys, monkeypatch
+):
+    monkeypatch.setenv("AWS_USE_DUALSTACK_ENDPOINT", "true")
+    connection = Connection({"region": "eu-west-1", "data_plane": "crt"})
+    with pytest.raises(InvalidInput) as refused:
+        connection.data_plane  # noqa: B018
+    assert refused.value.field == "data_plane"
+    assert "use_dualstack_endpoint" in refused.value.message
+    assert "use boto3 or auto" in refused.value.message
+
+
+def test_s3c_run_on_crt_with_fips_exits_2_before_any_request(home, keys, tmp_path):
+    """Both planes send through HTTPS_PROXY (see docs/aws-config.md): a listener there
+    counts any connection either would open, and nothing leaves loopback."""
+    from request_counter import Listener
+
+    listener = Listener()
+    conn = tmp_path / "conn.json"
+    conn.write_text(json.dumps({"region": "eu-west-1", "data_plane": "crt"}))
+    env = {
+        **{name: value for name, value in os.environ.items() if "proxy" not in name.lower()},
+        "AWS_USE_FIPS_ENDPOINT": "true",
+        "HTTPS_PROXY": listener.url,
+    }
+    s3c = str(Path(sys.executable).with_name("s3c"))
+    try:
+        done = subprocess.run(
+            [s3c, "run", "get_object", "-c", str(conn), "-p", "bucket=b", "-p", "key=k"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.splitlines() == [
+            "error: data_plane: crt cannot reach the endpoint that use_fips_endpoint of the AWS "
+            "configuration asks for: use boto3 or auto"
+        ]
+        assert done.stdout == ""
+        assert listener.count() == 0
+    finally:
+        listener.close()
