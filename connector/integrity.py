@@ -160,6 +160,17 @@ def declared_checksum(response: dict[str, Any]) -> tuple[str, str] | None:
     return None
 
 
+def composite_parts(response: dict[str, Any]) -> int | None:
+    """The number of parts that a composite checksum or a multipart ETag (`value-N`) of a
+    response declares; None for a whole-object form."""
+    declared = declared_checksum(response)
+    for value in (declared[1] if declared else None, plain_etag(response)):
+        count = (value or "").rpartition("-")[2] if "-" in (value or "") else ""
+        if count.isdigit() and int(count) > 0:
+            return int(count)
+    return None
+
+
 def expected_digest(
     response: dict[str, Any], part_sizes: Callable[[], Sequence[int] | None]
 ) -> Expected | None:

@@ -11,6 +11,7 @@ request whether to inject a fault (`Fault`):
   and before anything is forwarded; `reset_after`: the same, after the request was forwarded
   and upstream answered (the answer is lost);
 - `slowdown` / `internal`: a 503 SlowDown / 500 InternalError S3 XML error, not forwarded;
+  `denied`: a 403 AccessDenied, as a policy that does not grant the operation answers;
 - `stall`: forwarded, then nothing is sent back for `stall_seconds`, then the connection is
   closed; `stall_body`: the response headers and half the body, then the same;
 - `cut_body`: the response headers unchanged, then the first half of the body, then close;
@@ -51,6 +52,7 @@ class Fault(enum.StrEnum):
     RESET_AFTER = "reset_after"
     SLOWDOWN = "slowdown"
     INTERNAL = "internal"
+    DENIED = "denied"
     STALL = "stall"
     STALL_BODY = "stall_body"
     CUT_BODY = "cut_body"
@@ -62,6 +64,7 @@ RESET = Fault.RESET
 RESET_AFTER = Fault.RESET_AFTER
 SLOWDOWN = Fault.SLOWDOWN
 INTERNAL = Fault.INTERNAL
+DENIED = Fault.DENIED
 STALL = Fault.STALL
 STALL_BODY = Fault.STALL_BODY
 CUT_BODY = Fault.CUT_BODY
@@ -70,7 +73,7 @@ CUT_BODY_FIX_LENGTH = Fault.CUT_BODY_FIX_LENGTH
 
 BODY_FAULTS = frozenset({STALL_BODY, CUT_BODY, CORRUPT_BODY, CUT_BODY_FIX_LENGTH})
 """Faults that damage a response body: they need a 2xx response with a body."""
-ANSWERING_FAULTS = frozenset({SLOWDOWN, INTERNAL})
+ANSWERING_FAULTS = frozenset({SLOWDOWN, INTERNAL, DENIED})
 """Faults answered by the proxy itself; the request is not forwarded."""
 
 MAX_CONNECTIONS = 256
@@ -725,6 +728,8 @@ class _Exchange:
                 "SlowDown",
                 "Please reduce your request rate.",
             )
+        elif fault is DENIED:
+            status, reason, code, message = (403, "Forbidden", "AccessDenied", "Access Denied")
         else:
             status, reason, code, message = (
                 500,

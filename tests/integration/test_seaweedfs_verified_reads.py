@@ -1,18 +1,22 @@
 """Objects that another tool uploaded in parts are verified part by part: a composite
-checksum, or a multipart ETag, with the part sizes S3 reports (GetObjectAttributes)."""
+checksum, or a multipart ETag, with the part sizes S3 reports (GetObjectAttributes, or a
+HeadObject of each part when a policy refuses GetObjectAttributes)."""
 
 from __future__ import annotations
 
 import base64
 import errno
 import os
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from awscrt import checksums
+from faults.proxy import CORRUPT_BODY, DENIED, FaultProxy
 from support import file_size_limit
 
 from s3_connector.connector.connection import Connection
 from s3_connector.connector.crt_transport import CrtTransport
+from s3_connector.connector.errors import IntegrityError
 from s3_connector.connector.harness import Harness
 from s3_connector.connector.local_paths import write_under
 
@@ -77,3 +81,76 @@ def test_a_download_that_cannot_be_written_fails_once_and_leaves_no_file(
     assert refused.value.errno == errno.EFBIG
     assert ranged == [], "no ranged GET after the failed write"
     assert os.listdir(tmp_path) == []
+
+
+# --- GetObjectAttributes refused ----------------------------------------------------------------
+
+ALWAYS = 1000
+
+
+@pytest.fixture
+def denying(seaweed, seaweed_settings):
+    """(proxy, connection): a connection through a proxy that answers every GetObjectAttributes
+    with 403 AccessDenied, as a policy that grants s3:GetObject alone does."""
+    with FaultProxy(seaweed.endpoint_url) as proxy:
+        proxy.force(DENIED, query_has="attributes", times=ALWAYS)
+        settings = {**seaweed_settings, "endpoint_url": proxy.endpoint_url, "max_attempts": 2}
+        connection = Connection(settings)
+        try:
+            yield proxy, connection
+        finally:
+            connection.close()
+
+
+def read_parts(connection: Connection, bucket: str):
+    [document] = Harness(connection).run("get_object", {"bucket": bucket, "key": "parts.bin"})
+    return document
+
+
+def part_heads(proxy: FaultProxy) -> list[int]:
+    """The part numbers of the HeadObject requests the proxy saw, in order."""
+    numbers = []
+    for seen in proxy.history:
+        query = parse_qs(urlsplit(seen.target).query)
+        if seen.method == "HEAD" and "partNumber" in query:
+            numbers.append(int(query["partNumber"][0]))
+    return numbers
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "verified"), [("CRC32C", "CRC32C-composite"), (None, "MD5-multipart")]
+)
+def test_without_getobjectattributes_each_part_is_sized_by_a_headobject(
+    denying, seaweed_client, seaweed_bucket, algorithm, verified
+):
+    proxy, connection = denying
+    upload_in_parts(seaweed_client, seaweed_bucket, "parts.bin", algorithm)
+    document = read_parts(connection, seaweed_bucket)
+    assert document.properties["verified"] == verified
+    assert document.read() == b"".join(PARTS)
+    assert proxy.faults == {"denied": 1}
+    assert sorted(part_heads(proxy)) == [1, 2, 3]
+
+
+def test_without_getobjectattributes_a_corrupted_part_is_still_caught(
+    denying, seaweed_client, seaweed_bucket
+):
+    proxy, connection = denying
+    upload_in_parts(seaweed_client, seaweed_bucket, "parts.bin", "CRC32C")
+    proxy.force(CORRUPT_BODY, method="GET", path_regex=r"/parts\.bin$", times=ALWAYS)
+    document = read_parts(connection, seaweed_bucket)
+    with pytest.raises(IntegrityError):
+        document.read()
+    assert proxy.faults["denied"] == 1 and proxy.faults["corrupt_body"] >= 1
+
+
+def test_when_the_part_heads_are_refused_too_the_size_alone_is_checked(
+    denying, seaweed_client, seaweed_bucket
+):
+    proxy, connection = denying
+    proxy.force(DENIED, method="HEAD", query_has="partNumber", times=ALWAYS)
+    upload_in_parts(seaweed_client, seaweed_bucket, "parts.bin", "CRC32C")
+    document = read_parts(connection, seaweed_bucket)
+    assert document.properties["verified"] == "size"
+    assert document.read() == b"".join(PARTS)
+    assert proxy.faults["denied"] >= 2

@@ -19,7 +19,12 @@ from s3_connector.connector.errors import (
     PreconditionFailed,
     TransientFailure,
 )
-from s3_connector.connector.integrity import Expected, expected_digest, plain_etag
+from s3_connector.connector.integrity import (
+    Expected,
+    composite_parts,
+    expected_digest,
+    plain_etag,
+)
 
 DATA = os.urandom(300_000)
 
@@ -206,3 +211,19 @@ def test_an_empty_object_is_verified():
     assert reader(response(b""), empty).readall() == b""
     with pytest.raises(IntegrityError):
         reader(response(b""), Expected("CRC32C", "AAAAAQ==")).readall()
+
+
+@pytest.mark.parametrize(
+    ("response", "parts"),
+    [
+        ({"ChecksumCRC32C": "AAAAAA==-3", "ETag": '"0123456789abcdef0123456789abcdef-3"'}, 3),
+        ({"ETag": '"0123456789abcdef0123456789abcdef-12"'}, 12),
+        ({"ChecksumSHA256": "x" * 44 + "-2"}, 2),
+        ({"ChecksumCRC32C": "AAAAAA==", "ETag": '"0123456789abcdef0123456789abcdef"'}, None),
+        ({"ETag": '"0123456789abcdef0123456789abcdef-12"', "SSECustomerAlgorithm": "AES256"}, None),
+        ({"ETag": '"0123456789abcdef0123456789abcdef-0"'}, None),
+        ({}, None),
+    ],
+)
+def test_the_parts_a_composite_form_declares(response, parts):
+    assert composite_parts(response) == parts
