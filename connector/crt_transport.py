@@ -670,7 +670,7 @@ class CrtTransport:
                 break
             except CrtNoAnswer as exc:
                 if attempt == attempts:
-                    tries = f" ({attempts} attempts)" if attempts > 1 else ""
+                    tries = f", {attempts} attempts" if attempts > 1 else ""
                     raise CrtNoAnswer(exc.message + tries) from None
         return response.status, response, b"".join(chunks)
 

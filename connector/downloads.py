@@ -360,14 +360,16 @@ def open_verified(
         )
         return response.get("ObjectParts") or {}
 
+    pinned = {"IfMatch": response["ETag"]} if response.get("ETag") else {}
+
     def head_part(number: int) -> int:
         found = call(
             lambda client: client.head_object(
-                Bucket=bucket, PartNumber=number, IfMatch=response.get("ETag"), **attributes
+                Bucket=bucket, PartNumber=number, **pinned, **attributes
             ),
             "HeadObject",
         )
-        return int(found["ContentLength"])
+        return int(found.get("ContentLength", -1))
 
     def part_sizes() -> list[int] | None:
         sizes = object_part_sizes(parts_sizes_page or parts_page)

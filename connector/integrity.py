@@ -165,7 +165,7 @@ def composite_parts(response: dict[str, Any]) -> int | None:
     response declares; None for a whole-object form."""
     declared = declared_checksum(response)
     for value in (declared[1] if declared else None, plain_etag(response)):
-        count = (value or "").rpartition("-")[2] if "-" in (value or "") else ""
+        count = value.rpartition("-")[2] if value and "-" in value else ""
         if count.isdigit() and int(count) > 0:
             return int(count)
     return None
