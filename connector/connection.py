@@ -282,8 +282,10 @@ class ConnectionSchema(SettingsSchema):
             "Data plane",
             "Engine that moves object content and listing pages: crt (the AWS Common "
             "Runtime: signing, HTTP, retries and parts in native code), boto3, or auto (crt "
-            "when awscrt loads, else boto3). Copies, deletes, heads and presigned links go "
-            "through boto3 either way.",
+            "when awscrt loads, else boto3; boto3 too for MD5 checksums and for the FIPS, "
+            "dual-stack and accelerated endpoints the AWS configuration may ask for, which crt "
+            "cannot reach). Copies, deletes, Head Object and presigned links go through boto3 "
+            "either way.",
             group="network",
             labels={
                 "auto": "Automatic (CRT when it loads)",
