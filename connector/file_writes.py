@@ -10,8 +10,10 @@ WRITE_SLICE = 256 * 1024
 download written in 8 MiB calls cost 0.3 to 3.7 s of system time, varying from run to run,
 most of it the kernel copying into the page cache; in 1 MiB calls 1.1 to 1.6 s; in 256 KiB
 calls 0.38 to 0.5 s, about what s5cmd (32 KiB calls) spends (2026-12-04, 3 to 10 runs
-each). The kernel takes larger page-cache folios for larger writes; why those cost more
-there is not known."""
+each). The kernel takes a page-cache folio as large as the write, and that VM reports free
+blocks of 2 MiB and more to its host (free page reporting), which must hand them back when
+they are touched again: 512 MiB in 8 MiB writes took 3.07 s after 8 s of free memory, 0.14 s
+at once; in 256 KiB writes 0.12 to 0.16 s either way (docs/benchmarks.md)."""
 
 
 def write_at(descriptor: int, data: Any, offset: int) -> None:

@@ -86,12 +86,11 @@ class ForwardProxy:
                     for name, value in answer.getheaders():
                         if name.lower() not in HOP_BY_HOP and name.lower() != "content-length":
                             self.send_header(name, value)
-                    if self.command != "HEAD" or content:
-                        self.send_header("Content-Length", str(len(content)))
-                    else:
-                        self.send_header("Content-Length", answer.getheader("Content-Length", "0"))
+                    head = self.command == "HEAD"  # no body: the origin's length stands
+                    length = answer.getheader("Content-Length", "0") if head else len(content)
+                    self.send_header("Content-Length", str(length))
                     self.end_headers()
-                    if self.command != "HEAD":
+                    if not head:
                         self.wfile.write(content)
                 finally:
                     origin.close()
